@@ -1,0 +1,122 @@
+"""Every workaround mmsoco needs for the rot in its pinned stack, in one place.
+
+The OpenMMLab 2.x stack (mmengine 0.10.7, mmcv 2.0.1, mmdet 3.3.0,
+mmselfsup 1.0.0) predates torch 2.6 and CPU-only distributed training. Each
+patch below is small, named after what it fixes, idempotent, and covered by a
+test in ``tests/test_compat.py`` that fails without it. ``apply_all()`` runs
+when ``mmsoco`` is imported, so configs with ``default_scope='mmsoco'`` and
+every tool get a working stack without doing anything.
+"""
+import contextlib
+import functools
+import os.path as osp
+
+import torch
+
+_APPLIED = set()
+
+
+def _once(fn):
+    """Run a patch function at most once per process."""
+
+    @functools.wraps(fn)
+    def wrapper():
+        if fn.__name__ not in _APPLIED:
+            fn()
+            _APPLIED.add(fn.__name__)
+
+    return wrapper
+
+
+@_once
+def patch_checkpoint_loading():
+    """torch >= 2.6 defaults ``torch.load(weights_only=True)``.
+
+    mmengine 0.10.7 calls ``torch.load`` without the argument, so every
+    mmengine checkpoint (which pickles its message hub, numpy scalars and the
+    config) is refused: ``--resume``, ``load_from`` and
+    ``init_cfg=dict(type='Pretrained')`` all break. Checkpoints are files the
+    user chose to load, exactly as with torch < 2.6.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_from_local(filename, map_location=None):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                     force=True)
+
+
+@contextlib.contextmanager
+def _cuda_set_device_is_noop():
+    original = torch.cuda.set_device
+    torch.cuda.set_device = lambda device: None
+    try:
+        yield
+    finally:
+        torch.cuda.set_device = original
+
+
+def _cpu_capable_init(init_fn):
+
+    @functools.wraps(init_fn)
+    def init(backend, *args, **kwargs):
+        if torch.cuda.is_available():
+            return init_fn(backend, *args, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+        with _cuda_set_device_is_noop():
+            return init_fn(backend, *args, **kwargs)
+
+    return init
+
+
+@_once
+def patch_cpu_process_group():
+    """mmengine's pytorch and slurm launchers assume CUDA.
+
+    They call ``torch.cuda.set_device`` unconditionally and default to the
+    nccl backend, so ``--launcher pytorch|slurm`` dies on a CPU machine. On
+    a machine without CUDA the device call is skipped and nccl becomes gloo.
+    """
+    from mmengine.dist import utils as dist_utils
+    dist_utils._init_dist_pytorch = _cpu_capable_init(
+        dist_utils._init_dist_pytorch)
+    dist_utils._init_dist_slurm = _cpu_capable_init(
+        dist_utils._init_dist_slurm)
+
+
+@_once
+def patch_cpu_ddp_wrapper():
+    """mmengine's Runner passes ``device_ids=[LOCAL_RANK]`` to DDP.
+
+    torch refuses ``device_ids`` for a module whose parameters live on the
+    CPU, and torch's SyncBatchNorm refuses CPU tensors, so distributed CPU
+    training could not start. For CPU modules the device ids are dropped and
+    SyncBN layers become plain BN (statistics per process, as on one GPU).
+    """
+    from mmengine.model import MMDistributedDataParallel
+    from mmengine.model.utils import revert_sync_batchnorm
+    original_init = MMDistributedDataParallel.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self, module, *args, **kwargs):
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+            module = revert_sync_batchnorm(module)
+        original_init(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+
+
+def apply_all():
+    """Apply every patch (safe to call many times)."""
+    patch_checkpoint_loading()
+    patch_cpu_process_group()
+    patch_cpu_ddp_wrapper()
