@@ -1,0 +1,33 @@
+import os
+import os.path as osp
+import socket
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+COCO_TINY = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def tool_env():
+    """Environment for running the repo's tools in a subprocess."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    env['PYTHON'] = sys.executable
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
+    env.setdefault('OMP_NUM_THREADS', '1')
+    return env
+
+
+@pytest.fixture(scope='session')
+def coco_tiny():
+    if not osp.isdir(COCO_TINY):
+        pytest.skip(f'coco_tiny not found at {COCO_TINY}')
+    return COCO_TINY
