@@ -1,0 +1,89 @@
+"""Each workaround in mmsoco/compat.py, exercised where the stack breaks.
+
+The two distributed patches are also covered end to end by
+tests/test_launch_dist.py and tests/test_launch_slurm.py.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import mmsoco  # noqa: F401  (applies the patches)
+
+from .conftest import REPO, free_port
+
+
+@pytest.fixture
+def mmengine_checkpoint(tmp_path):
+    """An mmengine-style checkpoint: it pickles more than tensors."""
+    from mmengine.logging import MessageHub
+    from mmengine.runner.checkpoint import save_checkpoint
+    hub = MessageHub.get_instance('compat-test')
+    hub.update_scalar('train/loss', 0.5)
+    path = str(tmp_path / 'epoch_1.pth')
+    save_checkpoint(
+        dict(meta=dict(epoch=1, seed=np.int64(7)),
+             state_dict=dict(weight=torch.ones(2)),
+             message_hub=hub.state_dict()), path)
+    return path
+
+
+def test_plain_torch_load_refuses_mmengine_checkpoints(mmengine_checkpoint):
+    """The breakage itself: torch >= 2.6 loads weights only by default."""
+    with pytest.raises(Exception, match='weights_only'):
+        torch.load(mmengine_checkpoint)
+
+
+def test_mmengine_loads_its_checkpoints(mmengine_checkpoint):
+    """What resume, load_from and init_cfg=Pretrained go through."""
+    from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
+    ckpt = _load_checkpoint(mmengine_checkpoint, map_location='cpu')
+    assert ckpt['meta']['seed'] == 7
+    model = torch.nn.Module()
+    model.weight = torch.nn.Parameter(torch.zeros(2))
+    load_checkpoint(model, mmengine_checkpoint, map_location='cpu')
+    assert torch.equal(model.weight.data, torch.ones(2))
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        _load_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+CPU_DIST_SCRIPT = textwrap.dedent('''
+    import sys, torch
+    import mmsoco
+    from mmengine.dist import init_dist, get_world_size
+    from mmengine.model import MMDistributedDataParallel
+    import torch.distributed as dist
+    init_dist(sys.argv[1], backend='nccl')   # the mmengine default
+    assert dist.get_backend() == 'gloo', dist.get_backend()
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.SyncBatchNorm(4))
+    ddp = MMDistributedDataParallel(module=net, device_ids=[0])
+    ddp(torch.randn(5, 3)).sum().backward()
+    assert net[0].weight.grad is not None
+    print('ok', get_world_size())
+''')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+@pytest.mark.parametrize('launcher', ['pytorch', 'slurm'])
+def test_cpu_process_group_and_ddp(launcher):
+    """init_dist and DDP as mmengine's Runner calls them, on a CPU machine."""
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1',
+               MASTER_PORT=str(free_port()), PYTHONPATH=REPO)
+    if launcher == 'pytorch':
+        env.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1')
+    else:
+        env.update(SLURM_PROCID='0', SLURM_NTASKS='1', SLURM_LOCALID='0',
+                   SLURM_NODELIST='localhost')
+    proc = subprocess.run([sys.executable, '-c', CPU_DIST_SCRIPT, launcher],
+                          env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith('ok 1')
