@@ -15,6 +15,8 @@
 #   TORCH_INDEX_URL   extra index for torch, e.g. a CUDA wheel index
 #   FORCE_CUDA=1      build mmcv's CUDA ops even where no GPU is visible
 #   MMCV_JOBS         parallel compile jobs for mmcv (default: nproc)
+#   MMSOCO_CACHE      where built wheels are cached (default: ~/.cache/mmsoco)
+#   MMSOCO_MIN_FREE_GB  free disk required before starting (default: 4)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,8 +49,9 @@ command -v "${CXX:-g++}" >/dev/null 2>&1 || command -v c++ >/dev/null 2>&1 || \
   die "no C++ compiler found: mmcv's ops are compiled from source. Install one (Debian/Ubuntu: apt-get install g++) and rerun."
 mkdir -p "$CACHE"
 free_gb() { df -Pk "$1" | awk 'NR==2 {printf "%d", $4/1048576}'; }
+MIN_FREE_GB=${MMSOCO_MIN_FREE_GB:-4}
 for d in "$REPO" "$CACHE"; do
-  [ "$(free_gb "$d")" -ge 4 ] || die "less than 4 GB free on the disk of $d: torch and the mmcv build need about 4 GB. Free some space and rerun."
+  [ "$(free_gb "$d")" -ge "$MIN_FREE_GB" ] || die "less than $MIN_FREE_GB GB free on the disk of $d: torch and the mmcv build need about 4 GB. Free some space (or point MMSOCO_CACHE elsewhere) and rerun."
 done
 
 # ---------------------------------------------------------------- venv + torch
