@@ -47,3 +47,17 @@ def test_existing_cfg_options_train(tmp_path, tool_env):
     record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
     assert record['iters'] == [0, 1]
     assert record['params']['body.0.weight'].shape == (4, 4)
+
+
+def test_amp_runs_on_cpu(tmp_path, tool_env):
+    """--amp: fp16 + loss scaling on CUDA; on the CPU, bf16 autocast."""
+    proc = run_train([TOY_CONFIG, '--work-dir', str(tmp_path), '--amp',
+                      '--cfg-options', 'train_cfg.max_iters=2'], tool_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import torch
+    expected = 'AmpOptimWrapper' if torch.cuda.is_available() else \
+        'CPUAmpOptimWrapper'
+    assert f"type='{expected}'" in proc.stdout + proc.stderr
+    record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
+    assert record['dtype'] == ('torch.float16' if torch.cuda.is_available()
+                               else 'torch.bfloat16')

@@ -98,14 +98,19 @@ def load_config(args):
 
 
 def enable_amp(cfg):
+    """fp16 with dynamic loss scaling on CUDA, bf16 autocast on the CPU."""
+    import torch
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper == 'AmpOptimWrapper':
-        return
-    if wrapper != 'OptimWrapper':
+    amp_wrappers = ('AmpOptimWrapper', 'CPUAmpOptimWrapper')
+    if wrapper not in ('OptimWrapper', ) + amp_wrappers:
         raise UsageError(f'--amp needs optim_wrapper.type OptimWrapper, '
                          f'the config has {wrapper!r}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
 
 
 def main(argv=None):

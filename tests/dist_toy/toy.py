@@ -25,6 +25,7 @@ class ToyRegressor(BaseModel):
 
     def forward(self, inputs, targets, mode='loss'):
         pred = self.body(torch.stack(inputs)).squeeze(1)
+        self.last_dtype = str(pred.dtype)  # shows whether autocast was on
         if mode == 'loss':
             return dict(loss=((pred - torch.stack(targets))**2).mean())
         return pred
@@ -60,5 +61,6 @@ class RankRecorderHook(Hook):
         model = getattr(runner.model, 'module', runner.model)
         params = {k: v.detach().clone() for k, v in model.named_parameters()}
         torch.save(dict(iters=self.iters, params=params,
-                        world_size=get_world_size()),
+                        world_size=get_world_size(),
+                        dtype=getattr(model, 'last_dtype', None)),
                    osp.join(runner.work_dir, f'rank{get_rank()}.pt'))
