@@ -1,1 +1,2 @@
-from . import algorithms, heads, losses, necks  # noqa: F401
+from . import (algorithms, data_preprocessors, heads, losses,  # noqa: F401
+               necks, roi_extractors, utils)

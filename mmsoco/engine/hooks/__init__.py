@@ -1,0 +1,3 @@
+from .soco_target_hook import SoCoTargetHook
+
+__all__ = ['SoCoTargetHook']

@@ -1,0 +1,3 @@
+from .mlp import SoCoMLP
+
+__all__ = ['SoCoMLP']

@@ -1,0 +1,8 @@
+from .level_assign import SOCO_LEVEL_THRESHOLDS, assign_levels, box_scales
+from .momentum import cosine_momentum, ema_update_
+from .rois import boxes_to_rois
+
+__all__ = [
+    'SOCO_LEVEL_THRESHOLDS', 'assign_levels', 'box_scales', 'cosine_momentum',
+    'ema_update_', 'boxes_to_rois'
+]

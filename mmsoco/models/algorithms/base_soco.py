@@ -1,0 +1,154 @@
+"""What SoCo's FPN and C4 models share: the EMA target network, the view
+pairs and the loss. Subclasses say how a view becomes features and how
+boxes on those features become embeddings."""
+import copy
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from ..losses import symmetric_soco_loss
+from ..utils import cosine_momentum, ema_update_
+
+
+class BaseSoCo(BaseModel):
+    """Online network (``ONLINE`` modules + ``predictor``) and an EMA copy,
+    ``target`` (an ``nn.ModuleDict`` over ``ONLINE``).
+
+    Views: ``inputs[0]`` is view 1; pair ``p`` joins view 1 with view
+    ``p + 2`` through ``data_samples[i].pair_boxes[p]`` (2, K, 4): row ``k``
+    of both sides is the same proposal, in each view's pixels.
+
+    The target follows ``tau = cosine_momentum(k, K, base_momentum)``; it is
+    advanced by :meth:`update_target`, which ``SoCoTargetHook`` calls before
+    every training iteration with the runner's iteration, so the schedule
+    continues exactly after a resume.
+    """
+
+    ONLINE: Tuple[str, ...] = ()
+
+    def __init__(self,
+                 base_momentum: float = 0.99,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='SoCoDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.base_momentum = base_momentum
+        self.momentum: Optional[float] = None
+        self._warned_static_target = False
+
+    # ----------------------------------------------------------- target
+    def _build_target(self) -> None:
+        self.target = nn.ModuleDict(
+            {n: copy.deepcopy(getattr(self, n)) for n in self.ONLINE})
+        self.target.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.sync_target()
+
+    @torch.no_grad()
+    def sync_target(self) -> None:
+        """target <- online (after weight initialisation)."""
+        for name in self.ONLINE:
+            self.target[name].load_state_dict(getattr(self, name).state_dict())
+
+    def update_target(self, k: int, total: int) -> float:
+        """One EMA step at global iteration ``k`` of ``total``; returns tau."""
+        tau = cosine_momentum(k, total, self.base_momentum)
+        for name in self.ONLINE:
+            ema_update_(self.target[name], getattr(self, name), tau)
+        self.momentum = tau
+        return tau
+
+    @property
+    def online_nets(self) -> Mapping[str, nn.Module]:
+        return {n: getattr(self, n) for n in self.ONLINE + ('predictor', )}
+
+    # ---------------------------------------------------------- subclass
+    def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):
+        raise NotImplementedError
+
+    def embed(self, feats, boxes: Tensor, nets: Mapping[str, nn.Module],
+              predict: bool) -> Tensor:
+        """(B, K, 4) boxes on one view's features -> (B, K, C)."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------- forward
+    def forward(self,
+                inputs: List[Tensor],
+                data_samples: Optional[list] = None,
+                mode: str = 'loss'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs[0], self.online_nets)
+        raise RuntimeError(f'{type(self).__name__} supports mode "loss" and '
+                           f'"tensor", not {mode!r}')
+
+    def loss(self, inputs: List[Tensor],
+             data_samples: Sequence) -> Dict[str, Tensor]:
+        boxes = self._pair_boxes(data_samples, len(inputs), inputs[0].device)
+        corr = self._correspondence(data_samples, boxes)
+        self._check_target_moves()
+        online = [self.extract_feat(v, self.online_nets) for v in inputs]
+        with torch.no_grad():
+            target = [self.extract_feat(v, self.target) for v in inputs]
+        losses = {}
+        for p in range(boxes.shape[1]):
+            box_a, box_b = boxes[:, p, 0], boxes[:, p, 1]
+            pred_a = self.embed(online[0], box_a, self.online_nets, True)
+            pred_b = self.embed(online[p + 1], box_b, self.online_nets, True)
+            with torch.no_grad():
+                targ_a = self.embed(target[0], box_a, self.target, False)
+                targ_b = self.embed(target[p + 1], box_b, self.target, False)
+            losses[f'loss_1{p + 2}'] = symmetric_soco_loss(
+                pred_a, targ_a, pred_b, targ_b,
+                None if corr is None else corr[:, p])
+        return losses
+
+    # ------------------------------------------------------------ checks
+    @staticmethod
+    def _pair_boxes(data_samples: Sequence, num_views: int,
+                    device) -> Tensor:
+        if not data_samples or not all(
+                'pair_boxes' in ds for ds in data_samples):
+            raise KeyError('SoCo needs data_samples[i].pair_boxes (P, 2, K, '
+                           '4); the pipeline must end with PackSoCoInputs')
+        boxes = torch.stack(
+            [torch.as_tensor(ds.pair_boxes) for ds in data_samples])
+        boxes = boxes.to(device=device, dtype=torch.float32)
+        if boxes.dim() != 5 or boxes.shape[2] != 2 or boxes.shape[-1] != 4:
+            raise ValueError('pair_boxes must be (P, 2, K, 4) per sample, '
+                             f'got {tuple(boxes.shape[1:])}')
+        if boxes.shape[1] != num_views - 1:
+            raise ValueError(
+                f'{num_views} views need {num_views - 1} view pairs, but '
+                f'pair_boxes has {boxes.shape[1]}: the model and the dataset '
+                'pipeline disagree on the number of views')
+        return boxes
+
+    @staticmethod
+    def _correspondence(data_samples: Sequence,
+                        boxes: Tensor) -> Optional[Tensor]:
+        """(B, P, K, K) same-proposal matrix from optional ``pair_ids``
+        (P, K): padded duplicates of a box then match each other, as in the
+        reference. Without ids, row k matches row k."""
+        if not all('pair_ids' in ds for ds in data_samples):
+            return None
+        ids = torch.stack([torch.as_tensor(ds.pair_ids)
+                           for ds in data_samples]).to(boxes.device)
+        return (ids[..., :, None] == ids[..., None, :]).float()
+
+    def _check_target_moves(self) -> None:
+        if self.training and self.momentum is None \
+                and not self._warned_static_target:
+            self._warned_static_target = True
+            print_log(
+                f'{type(self).__name__}: the target network is not being '
+                'updated; add custom_hooks=[dict(type="SoCoTargetHook")] to '
+                'the config', logger='current', level=30)

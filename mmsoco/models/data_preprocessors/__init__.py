@@ -1,0 +1,3 @@
+from .soco_data_preprocessor import SoCoDataPreprocessor
+
+__all__ = ['SoCoDataPreprocessor']

@@ -1,0 +1,3 @@
+from .box_roi_pooler import BoxRoIPooler
+
+__all__ = ['BoxRoIPooler']

@@ -1,0 +1,41 @@
+"""SoCo's target-network schedule and EMA step, as pure functions."""
+import math
+from typing import Iterable, Tuple
+
+import torch
+from torch import Tensor, nn
+
+
+def cosine_momentum(k: int, total: int, base: float = 0.99) -> float:
+    """tau = 1 - (1 - base) * (cos(pi * k / total) + 1) / 2.
+
+    ``k`` is the global iteration (0-based, taken from the runner so that it
+    continues after a resume), ``total`` the run's total iterations: tau goes
+    from ``base`` at k = 0 to 1 at k = total (ALGORITHMS.md §1.3).
+    """
+    if total <= 0:
+        raise ValueError(f'cosine_momentum needs total > 0, got {total}')
+    k = min(max(k, 0), total)
+    return 1. - (1. - base) * (math.cos(math.pi * k / total) + 1.) / 2.
+
+
+def _pairs(target: nn.Module, online: nn.Module,
+           kind: str) -> Iterable[Tuple[Tensor, Tensor]]:
+    t_items = list(getattr(target, f'named_{kind}')())
+    o_items = list(getattr(online, f'named_{kind}')())
+    t_names = [n for n, _ in t_items]
+    o_names = [n for n, _ in o_items]
+    if t_names != o_names:
+        raise RuntimeError(f'target and online {kind} differ: '
+                           f'{sorted(set(t_names) ^ set(o_names))[:5]}')
+    return ((t, o) for (_, t), (_, o) in zip(t_items, o_items))
+
+
+@torch.no_grad()
+def ema_update_(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """target = tau * target + (1 - tau) * online over parameters, in place;
+    buffers (BN running statistics, counters) are copied from ``online``."""
+    for t, o in _pairs(target, online, 'parameters'):
+        t.mul_(tau).add_(o.detach(), alpha=1. - tau)
+    for t, o in _pairs(target, online, 'buffers'):
+        t.copy_(o)
