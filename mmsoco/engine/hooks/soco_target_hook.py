@@ -15,7 +15,7 @@ class SoCoTargetHook(Hook):
     its own counter and restarts it). The update happens before the step's
     forward pass, as in the reference (there it precedes the target
     forward, and the online weights are those after the previous step).
-    The current tau is logged as ``momentum``.
+    The current tau is logged as ``ema_momentum``.
     """
 
     priority = 'NORMAL'
@@ -29,4 +29,4 @@ class SoCoTargetHook(Hook):
                             f'update_target(k, total); '
                             f'{type(model).__name__} has none')
         tau = model.update_target(runner.iter, runner.max_iters)
-        runner.message_hub.update_scalar('train/momentum', tau)
+        runner.message_hub.update_scalar('train/ema_momentum', tau)
