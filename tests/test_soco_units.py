@@ -114,3 +114,46 @@ def test_ema_update_moves_parameters_and_copies_buffers():
     assert torch.allclose(target[0].weight,
                           0.9 * before + 0.1 * online[0].weight)
     assert torch.equal(target[1].running_mean, online[1].running_mean)
+
+
+class _Hub:
+
+    def __init__(self):
+        self.scalars = {}
+
+    def update_scalar(self, key, value):
+        self.scalars[key] = value
+
+
+class _Runner:
+    """The runner attributes SoCoTargetHook reads."""
+
+    def __init__(self, model, it, max_iters):
+        self.model, self.iter, self.max_iters = model, it, max_iters
+        self.message_hub = _Hub()
+
+
+class _EMAModel(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def update_target(self, k, total):
+        self.calls.append((k, total))
+        return cosine_momentum(k, total)
+
+
+@pytest.mark.parametrize('it,tau', [(0, 0.99), (500, 0.995), (1000, 1.0),
+                                    (250, 1 - 0.01 * (math.cos(math.pi / 4)
+                                                      + 1) / 2)])
+def test_target_hook_takes_k_from_the_runner(it, tau):
+    """k is the runner's iteration: 0, K/2, K, and after a resume at 250
+    the hook continues at 250 (the reference restarts its counter)."""
+    from mmsoco.engine.hooks import SoCoTargetHook
+    model = _EMAModel()
+    runner = _Runner(model, it, 1000)
+    SoCoTargetHook().before_train_iter(runner, batch_idx=0)
+    assert model.calls == [(it, 1000)]
+    assert runner.message_hub.scalars['train/ema_momentum'] == \
+        pytest.approx(tau)

@@ -108,4 +108,8 @@ class SoCo(BaseSoCo):
             if index.numel():
                 pooled = pooled.index_copy(
                     0, index, self.roi_pooler(feats, rois[index], lvl))
+            else:
+                # keep the level in the graph (zero gradient) so that DDP
+                # does not wait for gradients of an unused FPN output conv
+                pooled = pooled + 0. * feats[lvl].float().sum()
         return pooled
