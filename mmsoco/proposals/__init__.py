@@ -1,0 +1,23 @@
+"""Selective-search proposals: algorithm, filters, store and generator.
+
+Reading a store needs numpy only; computing proposals also needs numba.
+"""
+from .filters import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
+from .generator import (GenerateResult, generate_store, list_images,
+                        propose_image)
+from .image_io import BadImage, decode_rgb, load_rgb
+from .store import ProposalStore, write_store
+
+
+def selective_search(*args, **kwargs):
+    """See :func:`mmsoco.proposals.selective_search.selective_search`."""
+    from .selective_search import selective_search as _ss
+    return _ss(*args, **kwargs)
+
+
+__all__ = [
+    'ProposalStore', 'write_store', 'generate_store', 'GenerateResult',
+    'propose_image', 'list_images', 'selective_search', 'filter_boxes',
+    'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'BadImage',
+    'load_rgb', 'decode_rgb'
+]

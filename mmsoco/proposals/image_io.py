@@ -1,0 +1,60 @@
+"""Decode any image file to RGB uint8 HxWx3, or say precisely why not.
+
+Decoding goes through OpenCV like the training pipeline (so EXIF rotation
+and therefore box coordinates agree). Grayscale, palette and RGBA images
+become 3-channel RGB (alpha dropped), 16-bit images are scaled to 8 bits.
+"""
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
+                    '.tiff', '.ppm', '.pgm')
+
+
+class BadImage(Exception):
+    """An image file that cannot be used; the message is the reason."""
+
+
+def check_complete(data: bytes) -> None:
+    """Raise BadImage for empty files and truncated JPEG / PNG streams."""
+    if not data:
+        raise BadImage('empty file (0 bytes)')
+    if data[:2] == b'\xff\xd8' and b'\xff\xd9' not in data[-64:]:
+        raise BadImage('truncated JPEG (no end-of-image marker)')
+    if data[:8] == b'\x89PNG\r\n\x1a\n' and b'IEND' not in data[-16:]:
+        raise BadImage('truncated PNG (no IEND chunk)')
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Bytes of an image file -> RGB uint8 HxWx3 (raises BadImage)."""
+    check_complete(data)
+    buf = np.frombuffer(data, np.uint8)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
+    except cv2.error as e:
+        raise BadImage(f'corrupt image data ({str(e).strip()[:80]})')
+    if img is None or img.size == 0:
+        raise BadImage('not a decodable image (unknown format or corrupt '
+                       'data)')
+    if img.dtype == np.uint16:
+        img = (img.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(
+            np.uint8)
+    elif img.dtype != np.uint8:
+        img = np.clip(img.astype(np.float32) * 255.0 /
+                      max(float(img.max()), 1e-6), 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(img[:, :, ::-1])
+
+
+def load_rgb(path: str) -> np.ndarray:
+    """Read and decode one file (raises BadImage with the reason)."""
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise BadImage(f'cannot read file ({e.strerror or e})')
+    return decode_rgb(data)
+
+
+__all__ = ['BadImage', 'load_rgb', 'decode_rgb', 'IMAGE_EXTENSIONS']

@@ -1,0 +1,184 @@
+"""ProposalStore: compact, memory-mapped, read-only proposal boxes per key.
+
+A store is a folder of plain ``.npy`` arrays (no pickles)::
+
+    meta.json        format version, counts, dtype, how it was made
+    boxes.npy        (M, 4) uint16 (integral pixel boxes) or float32
+    offsets.npy      (K + 1,) int64: boxes of entry i are boxes[o[i]:o[i+1]]
+    keys.bin         the K keys, UTF-8, concatenated
+    key_offsets.npy  (K + 1,) int64 byte offsets into keys.bin
+    hashes.npy       (K,) uint64 sorted 64-bit BLAKE2b hashes of the keys
+    hash_order.npy   (K,) int64 entry index of each sorted hash
+
+Everything is opened with ``np.load(mmap_mode='r')``: opening costs a few
+milliseconds whatever the size, and forked dataloader workers share the
+page cache instead of each holding a copy (no Python object per key).
+``write_store`` builds the folder under a temporary name and renames it into
+place, so a store is either complete or absent.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+from typing import Iterable, Iterator, List, Optional, Sequence
+
+import numpy as np
+
+FORMAT = 'mmsoco-proposals'
+VERSION = 1
+_ARRAYS = ('boxes', 'offsets', 'key_offsets', 'hashes', 'hash_order')
+
+
+def key_hash(key: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(key.encode('utf-8'), digest_size=8).digest(),
+        'little')
+
+
+def key_hashes(keys: Sequence[str]) -> np.ndarray:
+    return np.fromiter((key_hash(k) for k in keys), np.uint64, len(keys))
+
+
+class ProposalStore:
+    """Read-only mapping ``key -> float32 (N, 4)`` x1 y1 x2 y2 boxes."""
+
+    def __init__(self, path: str):
+        self.path = path
+        meta_file = osp.join(path, 'meta.json')
+        if not osp.isfile(meta_file):
+            raise FileNotFoundError(
+                f'{path} is not a proposal store (no meta.json); build one '
+                'with: python tools/generate_proposals.py IMAGE_ROOT '
+                f'{path}')
+        with open(meta_file) as f:
+            self.meta = json.load(f)
+        if self.meta.get('format') != FORMAT or \
+                self.meta.get('version') != VERSION:
+            raise ValueError(
+                f'{path}: unsupported store format {self.meta.get("format")}'
+                f' v{self.meta.get("version")}; regenerate it with '
+                'tools/generate_proposals.py')
+        for name in _ARRAYS:
+            setattr(self, '_' + name,
+                    np.load(osp.join(path, name + '.npy'), mmap_mode='r'))
+        kb = osp.join(path, 'keys.bin')
+        self._keys = (np.memmap(kb, np.uint8, 'r') if osp.getsize(kb)
+                      else np.zeros(0, np.uint8))
+
+    # -- mapping protocol
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _key_at(self, i: int) -> str:
+        a, b = self._key_offsets[i], self._key_offsets[i + 1]
+        return bytes(self._keys[a:b]).decode('utf-8')
+
+    def index(self, key: str) -> int:
+        """Entry index of ``key``, or -1 when absent."""
+        h = np.uint64(key_hash(key))
+        i = int(np.searchsorted(self._hashes, h))
+        while i < len(self._hashes) and self._hashes[i] == h:
+            j = int(self._hash_order[i])
+            if self._key_at(j) == key:
+                return j
+            i += 1
+        return -1
+
+    def __contains__(self, key) -> bool:
+        return isinstance(key, str) and self.index(key) >= 0
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        i = self.index(key)
+        if i < 0:
+            raise KeyError(f'{key!r} is not in proposal store {self.path}')
+        return self.boxes_at(i)
+
+    def get(self, key: str, default=None) -> Optional[np.ndarray]:
+        i = self.index(key)
+        return default if i < 0 else self.boxes_at(i)
+
+    def boxes_at(self, i: int) -> np.ndarray:
+        a, b = self._offsets[i], self._offsets[i + 1]
+        return np.array(self._boxes[a:b], dtype=np.float32).reshape(-1, 4)
+
+    def keys(self) -> Iterator[str]:
+        for i in range(len(self)):
+            yield self._key_at(i)
+
+    __iter__ = keys
+
+    def __repr__(self) -> str:
+        return (f'ProposalStore({self.path!r}, {len(self)} keys, '
+                f'{len(self._boxes)} boxes)')
+
+
+def write_store(out_path: str, keys: Sequence[str],
+                boxes: Iterable[np.ndarray], meta: Optional[dict] = None,
+                extra_files: Optional[dict] = None) -> str:
+    """Write a store atomically; ``boxes`` aligned with ``keys``.
+
+    ``extra_files`` maps file names to text written inside the store (e.g. a
+    report). An existing store at ``out_path`` is replaced.
+    """
+    keys = list(keys)
+    if len(set(keys)) != len(keys):
+        raise ValueError('duplicate keys given to write_store')
+    arrs: List[np.ndarray] = [np.asarray(b, np.float32).reshape(-1, 4)
+                              for b in boxes]
+    if len(arrs) != len(keys):
+        raise ValueError(f'{len(keys)} keys but {len(arrs)} box arrays')
+    counts = np.array([len(a) for a in arrs], np.int64)
+    offsets = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    flat = (np.concatenate(arrs) if arrs else np.zeros((0, 4), np.float32))
+    integral = (flat.size == 0 or
+                (np.all(flat == np.round(flat)) and flat.min() >= 0 and
+                 flat.max() <= 65535))
+    flat = flat.astype(np.uint16 if integral else np.float32)
+    encoded = [k.encode('utf-8') for k in keys]
+    key_offsets = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(e) for e in encoded], out=key_offsets[1:])
+    hashes = key_hashes(keys)
+    order = np.argsort(hashes, kind='stable')
+    info = dict(format=FORMAT, version=VERSION, num_keys=len(keys),
+                num_boxes=int(len(flat)), box_dtype=str(flat.dtype))
+    info.update(meta or {})
+
+    parent = osp.dirname(osp.abspath(out_path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.' + osp.basename(out_path) + '.tmp-',
+                           dir=parent)
+    try:
+        for name, arr in (('boxes', flat), ('offsets', offsets),
+                          ('key_offsets', key_offsets),
+                          ('hashes', hashes[order]), ('hash_order', order)):
+            np.save(osp.join(tmp, name + '.npy'), arr)
+        with open(osp.join(tmp, 'keys.bin'), 'wb') as f:
+            f.write(b''.join(encoded))
+        for name, text in (extra_files or {}).items():
+            with open(osp.join(tmp, name), 'w') as f:
+                f.write(text)
+        with open(osp.join(tmp, 'meta.json'), 'w') as f:  # written last
+            json.dump(info, f, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o755)
+        _publish(tmp, out_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_path
+
+
+def _publish(tmp: str, dst: str) -> None:
+    """Rename a finished folder into place, replacing an old store."""
+    if not osp.exists(dst):
+        os.rename(tmp, dst)
+        return
+    old = dst + '.old-' + osp.basename(tmp)
+    os.rename(dst, old)
+    os.rename(tmp, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+__all__ = ['ProposalStore', 'write_store', 'key_hash']
