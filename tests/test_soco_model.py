@@ -195,3 +195,23 @@ def test_lars_groups_exclude_norm_and_bias():
     assert ids == {id(p) for p in model.parameters() if p.requires_grad}
     assert math.isclose(len(ids), sum(1 for p in model.parameters()
                                       if p.requires_grad))
+
+
+@pytest.mark.parametrize('pool_mode', ['all_levels', 'assigned_level'])
+def test_degenerate_boxes_give_finite_loss_and_gradients(pool_mode):
+    """1-pixel, zero-area and whole-view boxes (what clipping and the
+    pipeline's fallbacks can produce) pool without NaNs."""
+    model = build(tiny_soco_cfg(pool_mode=pool_mode))
+    batch = random_soco_batch(batch=2, sizes=(64, 64, 32))
+    for sample in batch['data_samples']:
+        boxes = sample.pair_boxes.clone()
+        boxes[:, :, 1] = torch.tensor([10., 10., 11., 11.])   # 1 px
+        boxes[:, :, 2] = torch.tensor([20., 5., 20., 30.])    # zero width
+        boxes[0, 1, 3] = torch.tensor([0., 0., 64., 64.])     # whole view
+        boxes[1, 1, 3] = torch.tensor([0., 0., 32., 32.])
+        sample.pair_boxes = boxes
+    total = sum(run_loss(model, batch).values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters()
+               if p.grad is not None)
