@@ -32,7 +32,8 @@ setup(
         'mmselfsup==1.0.0',
         'numpy>=1.22',
         'opencv-python>=4.5',
-        'scikit-image>=0.19',  # Felzenszwalb segmentation + demo photos
+        'scikit-image>=0.19',  # demo photos
+        'numba>=0.59',  # compiled selective-search loops
         'pycocotools',
         'setuptools>=77.0.3,<82',  # mmengine 0.10.7 imports pkg_resources
     ],
