@@ -1,0 +1,77 @@
+"""SoCo's box-aware geometric views (ALGORITHMS.md §1.2)."""
+import copy
+from typing import Optional, Sequence
+
+from mmcv.transforms import BaseTransform
+
+from mmsoco.registry import TRANSFORMS
+from . import functional as F
+from .random_state import RandomStateMixin
+
+VIEW3_MODES = ('crop', 'downsample')
+
+
+@TRANSFORMS.register_module()
+class SoCoMultiView(RandomStateMixin, BaseTransform):
+    """results['img'] + results['proposals'] -> results['views'] etc.
+
+    Args:
+        views: one dict per view, see :func:`functional.soco_views`
+            (``mode`` 'whole' | 'crop' | 'downsample', ``size``, ``scale``,
+            ``ratio``, ``of``). View 1 is the anchor of every pair.
+        view3_mode: None keeps ``views`` as given; 'crop' makes view 3 an
+            independent RandomResizedCrop (the reference code), 'downsample'
+            makes it view 2 downsampled (the paper's figure).
+        num_boxes: K boxes per pair (padded by resampling).
+        max_tries: RandomResizedCrop draws per view to find >= 2, then >= 1
+            proposal shared with view 1.
+        flip_prob: horizontal flip per view (boxes follow).
+        jitter_prob, jitter_mag: view-1 box jitter.
+        min_overlap: a proposal counts as shared when its intersection with
+            both views is wider and taller than this (original pixels).
+        interpolation: 'area' (antialiased, like PIL's bilinear when
+            shrinking) | 'linear' | 'cubic'.
+    """
+
+    def __init__(self,
+                 views: Sequence[dict] = (
+                     dict(size=224, mode='whole'),
+                     dict(size=224, mode='crop', scale=(0.5, 1.)),
+                     dict(size=112, mode='crop', scale=(0.5, 1.))),
+                 view3_mode: Optional[str] = None,
+                 num_boxes: int = 4, max_tries: int = 5,
+                 flip_prob: float = 0.5, jitter_prob: float = 0.5,
+                 jitter_mag: float = 0.1, min_overlap: float = 0.0,
+                 interpolation: str = 'area'):
+        self.views = [dict(v) for v in views]
+        if view3_mode is not None:
+            if view3_mode not in VIEW3_MODES or len(self.views) < 3:
+                raise ValueError(f'view3_mode must be one of {VIEW3_MODES} '
+                                 'with at least 3 views, got '
+                                 f'{view3_mode!r}')
+            v3 = self.views[2]
+            if view3_mode == 'downsample':
+                self.views[2] = dict(size=v3['size'], mode='downsample', of=1)
+            else:
+                self.views[2] = dict(size=v3['size'], mode='crop',
+                                     scale=v3.get('scale', self.views[1].get(
+                                         'scale', (0.5, 1.))),
+                                     ratio=v3.get('ratio', (3. / 4., 4. / 3.)))
+        if interpolation not in F.INTERPOLATIONS:
+            raise ValueError(f'interpolation must be one of '
+                             f'{list(F.INTERPOLATIONS)}')
+        self.view3_mode = view3_mode
+        self.kw = dict(num_boxes=num_boxes, max_tries=max_tries,
+                       flip_prob=flip_prob, jitter_prob=jitter_prob,
+                       jitter_mag=jitter_mag, min_overlap=min_overlap,
+                       interpolation=interpolation)
+
+    def transform(self, results: dict) -> dict:
+        out = F.soco_views(results['img'], results['proposals'], self.rng,
+                           self.views, **self.kw)
+        results.update(out)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(views={copy.deepcopy(self.views)}'
+                f', view3_mode={self.view3_mode!r}, {self.kw})')
