@@ -1,0 +1,182 @@
+"""Unlabelled images joined with their selective-search proposals."""
+import logging
+import os
+import os.path as osp
+from typing import List, Optional, Sequence
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger, print_log
+
+from mmsoco.registry import DATASETS
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
+                    '.tiff', '.ppm', '.pgm')
+
+
+def list_image_keys(root: str) -> List[str]:
+    """Image files under ``root`` (recursive: ImageNet's class folders or a
+    flat folder) as sorted '/'-joined keys, the proposal store's keys."""
+    keys = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        rel_dir = osp.relpath(dirpath, root)
+        for name in filenames:
+            if name.lower().endswith(IMAGE_EXTENSIONS):
+                rel = name if rel_dir == '.' else osp.join(rel_dir, name)
+                keys.append(rel.replace(os.sep, '/'))
+    return sorted(keys)
+
+
+def read_key_list(ann_file: str, root: str) -> List[str]:
+    """One image per line (first token; ImageNet's 'path label' lists work),
+    relative to ``root`` or absolute inside it; '#' lines are comments."""
+    keys = []
+    with open(ann_file) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            path = line.split()[0]
+            rel = osp.relpath(path, root) if osp.isabs(path) else \
+                osp.normpath(path)
+            keys.append(rel.replace(os.sep, '/'))
+    return keys
+
+
+def make_store_command(data_root: str, store: str,
+                       ann_file: Optional[str] = None) -> str:
+    if ann_file:
+        return (f'python tools/generate_proposals.py {ann_file} {store} '
+                f'--image-root {data_root}')
+    return f'python tools/generate_proposals.py {data_root} {store}'
+
+
+@DATASETS.register_module()
+class SoCoDataset(BaseDataset):
+    """Images of a folder (or a list file) with their proposal boxes.
+
+    Each item gives the pipeline ``img_path``, ``key`` (the path relative to
+    ``data_root``) and ``proposals`` (float32 (N, 4), original pixels).
+    Images missing from the store or with no box get the whole image as their
+    one box; how many is counted (``num_missing``, ``num_empty``) and logged
+    when the dataset is built (every epoch sees the same set).
+
+    Args:
+        data_root: image folder, ImageNet layout (class sub-folders) or flat.
+        proposals: a ProposalStore folder made by tools/generate_proposals.py.
+        ann_file: optional list of images relative to ``data_root``.
+        pipeline: the view pipeline, ending with PackSoCoInputs.
+        min_key_match: fraction of images that must be in the store; below
+            it the store belongs to another image set and building stops.
+    """
+
+    def __init__(self, data_root: str, proposals: str, ann_file: str = '',
+                 pipeline: Sequence = (), min_key_match: float = 0.5,
+                 **kwargs):
+        if not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'SoCoDataset: data_root {data_root} does not exist; set '
+                'data_root to an image folder, then make its proposals with: '
+                f'{make_store_command(data_root, proposals, ann_file)}')
+        if not osp.isfile(osp.join(proposals, 'meta.json')):
+            raise FileNotFoundError(
+                f'SoCoDataset: proposals store {proposals} does not exist; '
+                'make it with: '
+                f'{make_store_command(data_root, proposals, ann_file)}')
+        self.proposals = proposals
+        self.min_key_match = min_key_match
+        self.num_missing = self.num_empty = 0
+        self._store = None
+        super().__init__(ann_file=ann_file, data_root=data_root,
+                         pipeline=list(pipeline), **kwargs)
+
+    # -- the store is opened lazily in each process (memory-mapped)
+    @property
+    def store(self):
+        if self._store is None:
+            from mmsoco.proposals import ProposalStore
+            self._store = ProposalStore(self.proposals)
+        return self._store
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_store'] = None
+        return state
+
+    def load_data_list(self) -> List[dict]:
+        if self.ann_file:
+            if not osp.isfile(self.ann_file):
+                raise FileNotFoundError(
+                    f'SoCoDataset: ann_file {self.ann_file} does not exist; '
+                    'give a list of image paths relative to data_root, or '
+                    "ann_file='' to use every image under data_root")
+            keys = read_key_list(self.ann_file, self.data_root)
+        else:
+            keys = list_image_keys(self.data_root)
+        if not keys:
+            raise FileNotFoundError(
+                f'SoCoDataset: no images under {self.data_root}'
+                + (f' listed in {self.ann_file}' if self.ann_file else '')
+                + f'; expected {"/".join(IMAGE_EXTENSIONS[:3])}... files')
+        counts = self._count_boxes(keys)
+        self._check_match(keys, counts)
+        self.num_missing = int((counts < 0).sum())
+        self.num_empty = int((counts == 0).sum())
+        self._log_fallbacks(len(keys))
+        return [dict(img_path=osp.join(self.data_root, k), key=k)
+                for k in keys]
+
+    def _count_boxes(self, keys: List[str]) -> np.ndarray:
+        """Boxes per key (-1: not in the store)."""
+        store = self.store
+        counts = np.empty(len(keys), np.int64)
+        for n, key in enumerate(keys):
+            i = store.index(key)
+            counts[n] = -1 if i < 0 else len(store.boxes_at(i))
+        return counts
+
+    def _check_match(self, keys: List[str], counts: np.ndarray) -> None:
+        found = int((counts >= 0).sum())
+        if found >= self.min_key_match * len(keys):
+            return
+        example = keys[int(np.flatnonzero(counts < 0)[0])]
+        store_key = next(iter(self.store.keys()), None)
+        raise ValueError(
+            f'SoCoDataset: proposals store {self.proposals} does not match '
+            f'the images of {self.data_root}: {found} of {len(keys)} found '
+            f'(e.g. {example!r} is missing; the store has keys like '
+            f'{store_key!r}); make one for these images with: '
+            f'{make_store_command(self.data_root, self.proposals, self.ann_file)}'  # noqa: E501
+        )
+
+    def _log_fallbacks(self, total: int) -> None:
+        if self.num_missing or self.num_empty:
+            print_log(
+                f'SoCoDataset: {self.num_missing + self.num_empty} of {total}'
+                f' images use the whole image as their one box '
+                f'({self.num_missing} not in {self.proposals}, '
+                f'{self.num_empty} with no proposal)',
+                logger=MMLogger.get_current_instance(), level=logging.WARNING)
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info['proposals'] = self.boxes_for(info['key'])
+        return info
+
+    def boxes_for(self, key: str) -> np.ndarray:
+        """The key's proposals, or one box covering the whole image."""
+        boxes = self.store.get(key)
+        if boxes is None or len(boxes) == 0:
+            return whole_image_box()
+        return boxes
+
+
+def whole_image_box() -> np.ndarray:
+    """A box covering any image: clipping to the image makes it the whole
+    image, so the dataset does not decode the image to learn its size."""
+    return np.array([[0, 0, 1e9, 1e9]], np.float32)
+
+
+__all__ = ['SoCoDataset', 'list_image_keys', 'read_key_list',
+           'whole_image_box']
