@@ -1,0 +1,25 @@
+# SoCo-C4 views: 224 (whole image) / 224 (crop, scale (0.6, 1)), one pair,
+# in-box cutout (the 100-epoch C4 recipe).
+_base_ = ['./soco_imagenet.py']
+
+soco_views = dict(
+    type='SoCoMultiView',
+    views=[
+        dict(size=224, mode='whole'),
+        dict(size=224, mode='crop', scale=(0.6, 1.), ratio=(3 / 4, 4 / 3)),
+    ],
+    view3_mode=None,
+    num_boxes=4,
+    max_tries=5,
+    flip_prob=0.5,
+    jitter_prob=0.5,
+    jitter_mag=0.1,
+    interpolation='area')
+train_pipeline = [
+    dict(type='LoadImageRGB'),
+    soco_views,
+    {{_base_.byol_colour}},
+    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3)),
+    dict(type='PackSoCoInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,26 @@
+# SoCo* views (400 epochs): 224 (whole image) / 224 (crop) / 192 (independent
+# crop) / 112 (view 2 downsampled); pairs (1,2), (1,3), (1,4); no cutout.
+_base_ = ['./soco_imagenet.py']
+
+soco_views = dict(
+    type='SoCoMultiView',
+    views=[
+        dict(size=224, mode='whole'),
+        dict(size=224, mode='crop', scale=(0.5, 1.), ratio=(3 / 4, 4 / 3)),
+        dict(size=192, mode='crop', scale=(0.5, 1.), ratio=(3 / 4, 4 / 3)),
+        dict(size=112, mode='downsample', of=1),
+    ],
+    view3_mode=None,
+    num_boxes=4,
+    max_tries=5,
+    flip_prob=0.5,
+    jitter_prob=0.5,
+    jitter_mag=0.1,
+    interpolation='area')
+train_pipeline = [
+    dict(type='LoadImageRGB'),
+    soco_views,
+    {{_base_.byol_colour}},
+    dict(type='PackSoCoInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,57 @@
+# SoCo views on ImageNet-1k train (ALGORITHMS.md §1.2): view 1 = the whole
+# image at 224, view 2 = RandomResizedCrop 224 scale (0.5, 1), view 3 = 112;
+# K = 4 common proposals per pair (1,2), (1,3); view-1 box jitter; BYOL
+# asymmetric colour; in-box cutout (the 100-epoch FPN recipe).
+# Proposals: python tools/generate_proposals.py data/imagenet/train \
+#     data/imagenet/soco_proposals_train --workers 32
+dataset_type = 'SoCoDataset'
+data_root = 'data/imagenet/train'
+proposals = 'data/imagenet/soco_proposals_train'
+
+# view 3: 'crop' = independent RandomResizedCrop at 112 (the reference code),
+# 'downsample' = view 2 downsampled to 112 (the paper's figure)
+view3_mode = 'crop'
+soco_views = dict(
+    type='SoCoMultiView',
+    views=[
+        dict(size=224, mode='whole'),
+        dict(size=224, mode='crop', scale=(0.5, 1.), ratio=(3 / 4, 4 / 3)),
+        dict(size=112, mode='crop', scale=(0.5, 1.), ratio=(3 / 4, 4 / 3)),
+    ],
+    view3_mode=view3_mode,
+    num_boxes=4,
+    max_tries=5,
+    flip_prob=0.5,
+    jitter_prob=0.5,
+    jitter_mag=0.1,
+    interpolation='area')
+byol_colour = dict(
+    type='BYOLColorAug',
+    jitter=(0.4, 0.4, 0.2, 0.1),
+    jitter_prob=0.8,
+    gray_prob=0.2,
+    blur_prob=(1.0, 0.1),  # view 1, then every other view
+    solarize_prob=(0.0, 0.2),
+    blur_sigma=(0.1, 2.0))
+train_pipeline = [
+    dict(type='LoadImageRGB'),
+    soco_views,
+    byol_colour,
+    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3)),
+    dict(type='PackSoCoInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    pin_memory=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        proposals=proposals,
+        ann_file='',
+        pipeline=train_pipeline))
