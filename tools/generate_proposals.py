@@ -2,7 +2,8 @@
 
     python tools/generate_proposals.py IMAGE_ROOT OUT_STORE [--workers N]
         [--filter ratio3size0308] [--image-root DIR] [--chunk-size 256]
-        [--scale 300 --sigma 0.9 --min-size 100] [--max-chunks N]
+        [--scale 300 --sigma 0.9 --min-size 100] [--neighbours NB]
+        [--max-chunks N]
 
 IMAGE_ROOT is an image folder (flat or ImageNet-style class sub-folders,
 searched recursively) or a text file with one image path per line (relative
@@ -38,6 +39,9 @@ def parse_args(argv=None):
     p.add_argument('--scale', type=float, default=300)
     p.add_argument('--sigma', type=float, default=0.9)
     p.add_argument('--min-size', type=int, default=100)
+    p.add_argument('--neighbours', default='touch_or_overlap',
+                   choices=['touch', 'overlap', 'touch_or_overlap'],
+                   help='which initial regions may merge')
     p.add_argument('--max-chunks', type=int, default=None,
                    help='compute at most N new chunks, then stop (resume '
                    'later with the same command)')
@@ -60,6 +64,7 @@ def main(argv=None) -> int:
             filter=args.filter, image_root=args.list_root,
             chunk_size=args.chunk_size,
             scale=args.scale, sigma=args.sigma, min_size=args.min_size,
+            neighbours=args.neighbours,
             max_chunks=args.max_chunks, keep_work_dir=args.keep_work_dir)
     except (FileNotFoundError, ValueError, KeyError) as e:
         print(f'error: {e}', file=sys.stderr)

@@ -93,14 +93,17 @@ _WORKER_CFG: dict = {}
 
 def propose_image(path: str, spec: Union[str, FilterSpec] = 'ratio3size0308',
                   scale: float = 300, sigma: float = 0.9,
-                  min_size: int = 100) -> Tuple[np.ndarray, int]:
+                  min_size: int = 100,
+                  neighbours: str = 'touch_or_overlap'
+                  ) -> Tuple[np.ndarray, int]:
     """Filtered proposals of one image file -> (float32 (N, 4), stage).
 
     Raises BadImage for files that cannot be used.
     """
     from .selective_search import selective_search
     rgb = load_rgb(path)
-    boxes = selective_search(rgb, scale, sigma, min_size)
+    boxes = selective_search(rgb, scale, sigma, min_size,
+                             neighbours=neighbours)
     return filter_boxes(boxes, (rgb.shape[1], rgb.shape[0]), spec)
 
 
@@ -116,7 +119,7 @@ def _work(key: str):
     try:
         boxes, stage = propose_image(
             osp.join(cfg['root'], key), cfg['spec'], cfg['scale'],
-            cfg['sigma'], cfg['min_size'])
+            cfg['sigma'], cfg['min_size'], cfg['neighbours'])
         return key, boxes, stage, ''
     except BadImage as e:
         return key, None, -1, str(e)
@@ -235,6 +238,7 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
                    scale: float = 300,
                    sigma: float = 0.9,
                    min_size: int = 100,
+                   neighbours: str = 'touch_or_overlap',
                    progress: bool = True,
                    max_chunks: Optional[int] = None,
                    keep_work_dir: bool = False,
@@ -253,7 +257,7 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
         raise ValueError(f'no images found in {image_root_or_list} '
                          f'(extensions: {", ".join(IMAGE_EXTENSIONS)})')
     params = dict(scale=float(scale), sigma=float(sigma),
-                  min_size=int(min_size))
+                  min_size=int(min_size), neighbours=neighbours)
     work_dir = out_path.rstrip('/') + WORK_SUFFIX
     _prepare_work_dir(work_dir, _manifest(root, keys, spec, chunk_size,
                                           params))

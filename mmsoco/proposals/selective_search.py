@@ -220,20 +220,45 @@ def _adjacent_pairs(labels):
     return np.unique(out[:m]), big
 
 
+@njit
+def _overlap_pairs(box, big):
+    """(i, j), i < j, of regions whose boxes overlap (positive area)."""
+    n = box.shape[0]
+    cap = 4 * n + 16
+    out = np.empty(cap, np.int64)
+    m = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if min(box[i, 2], box[j, 2]) > max(box[i, 0], box[j, 0]) and \
+                    min(box[i, 3], box[j, 3]) > max(box[i, 1], box[j, 1]):
+                if m == cap:
+                    cap *= 2
+                    out = _grow(out, cap)
+                out[m] = i * big + j
+                m += 1
+    return out[:m]
+
+
 # ----------------------------------------------------------- hierarchical merge
 @njit
-def _similarity(hist, size, box, i, j, im_size):
-    s = 0.0
-    for k in range(hist.shape[1]):
-        s += min(hist[i, k], hist[j, k])
+def _similarity(hist, size, box, i, j, im_size, weights):
+    nc = 3 * COLOUR_BINS
+    sc = 0.0
+    for k in range(nc):
+        sc += min(hist[i, k], hist[j, k])
+    st = 0.0
+    for k in range(nc, hist.shape[1]):
+        st += min(hist[i, k], hist[j, k])
     both = size[i] + size[j]
     bw = max(box[i, 2], box[j, 2]) - min(box[i, 0], box[j, 0])
     bh = max(box[i, 3], box[j, 3]) - min(box[i, 1], box[j, 1])
-    return s + (1.0 - both / im_size) + (1.0 - (bw * bh - both) / im_size)
+    return (weights[0] * sc + weights[1] * st +
+            weights[2] * (1.0 - both / im_size) +
+            weights[3] * (1.0 - (bw * bh - both) / im_size))
 
 
 @njit
-def _hierarchy(hist0, size0, box0, ea0, eb0, im_size):
+def _hierarchy(hist0, size0, box0, ea0, eb0, im_size, weights):
     """Greedily merge the most similar adjacent pair until one region is left.
 
     Returns the boxes of all regions created (initial ones first).
@@ -255,7 +280,8 @@ def _hierarchy(hist0, size0, box0, ea0, eb0, im_size):
     for e in range(m):
         ea[e] = ea0[e]
         eb[e] = eb0[e]
-        sim[e] = _similarity(hist, size, box, ea[e], eb[e], im_size)
+        sim[e] = _similarity(hist, size, box, ea[e], eb[e], im_size,
+                             weights)
         alive[e] = True
     mark = np.full(total, -1, np.int64)
     nbrs = np.empty(total, np.int64)
@@ -302,7 +328,8 @@ def _hierarchy(hist0, size0, box0, ea0, eb0, im_size):
         for t in range(cnt):
             ea[m] = nbrs[t]
             eb[m] = k
-            sim[m] = _similarity(hist, size, box, nbrs[t], k, im_size)
+            sim[m] = _similarity(hist, size, box, nbrs[t], k, im_size,
+                                 weights)
             alive[m] = True
             m += 1
         k += 1
@@ -317,16 +344,24 @@ def _grow(arr, cap):
 
 
 # ----------------------------------------------------------------------- API
-def selective_search(rgb: np.ndarray, scale: float = 300, sigma: float = 0.9,
-                     min_size: int = 100) -> np.ndarray:
-    """All hierarchy boxes of an RGB uint8 HxWx3 image, float32 (M, 4).
+NEIGHBOURS = ('touch', 'overlap', 'touch_or_overlap')
 
-    Exact duplicates are dropped (first occurrence kept); nothing else is.
+
+def region_graph(rgb: np.ndarray, scale: float = 300, sigma: float = 0.9,
+                 min_size: int = 100, neighbours: str = 'touch_or_overlap'):
+    """Segment and describe: (size, box, histograms, edges a, edges b).
+
+    ``neighbours`` says which initial regions may merge: 'touch' (4-adjacent
+    pixels, Uijlings et al.), 'overlap' (boxes overlap, the rule of the
+    reference Python tool) or both (default). A merged region inherits the
+    neighbours of its two parts.
     """
+    if neighbours not in NEIGHBOURS:
+        raise ValueError(f'neighbours={neighbours!r}; choose from '
+                         f'{NEIGHBOURS}')
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f'selective_search expects an RGB uint8 HxWx3 '
                          f'array, got {rgb.dtype} {rgb.shape}')
-    h, w = rgb.shape[:2]
     labels, n = felzenszwalb(rgb, scale, sigma, min_size)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     smooth = cv2.GaussianBlur(rgb.astype(np.float32), (7, 7), 1.0,
@@ -335,11 +370,37 @@ def selective_search(rgb: np.ndarray, scale: float = 300, sigma: float = 0.9,
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=1)
     size, box, hist = _region_stats(labels, n, hsv, gx, gy)
     pairs, big = _adjacent_pairs(labels)
-    boxes = _hierarchy(hist, size, box, pairs // big, pairs % big,
-                       float(h * w))
+    if neighbours == 'overlap':
+        pairs = _overlap_pairs(box, big)
+    elif neighbours == 'touch_or_overlap':
+        pairs = np.union1d(pairs, _overlap_pairs(box, big))
+    return size, box, hist, pairs // big, pairs % big
+
+
+def group(graph, image_hw, weights=(1.0, 1.0, 1.0, 1.0)) -> np.ndarray:
+    """Hierarchical grouping of a region graph -> unique float32 boxes.
+
+    ``weights`` scale the colour, texture, size and fill similarities.
+    """
+    size, box, hist, ea, eb = graph
+    boxes = _hierarchy(hist, size, box, ea, eb,
+                       float(image_hw[0] * image_hw[1]),
+                       np.asarray(weights, np.float64))
     boxes = boxes.astype(np.float32)
     _, first = np.unique(boxes, axis=0, return_index=True)
     return boxes[np.sort(first)]
 
 
-__all__ = ['selective_search', 'felzenszwalb']
+def selective_search(rgb: np.ndarray, scale: float = 300, sigma: float = 0.9,
+                     min_size: int = 100,
+                     weights=(1.0, 1.0, 1.0, 1.0),
+                     neighbours: str = 'touch_or_overlap') -> np.ndarray:
+    """All hierarchy boxes of an RGB uint8 HxWx3 image, float32 (M, 4).
+
+    Exact duplicates are dropped (first occurrence kept); nothing else is.
+    """
+    graph = region_graph(rgb, scale, sigma, min_size, neighbours)
+    return group(graph, rgb.shape[:2], weights)
+
+
+__all__ = ['selective_search', 'felzenszwalb', 'region_graph', 'group']
