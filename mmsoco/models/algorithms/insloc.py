@@ -174,7 +174,8 @@ class InsLoc(BaseModel):
             k = self._keys(k_img, boxes[:, 1])
         losses = multi_level_info_nce(
             list(q), list(k),
-            [self.queue.keys(lv) for lv in range(self.num_levels)],
+            # a copy: enqueue below overwrites the queue in place
+            [self.queue.keys(lv).clone() for lv in range(self.num_levels)],
             self.temperature, self.level_loss_weights)
         if self.training:
             self.queue.enqueue(
