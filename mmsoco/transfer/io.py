@@ -1,0 +1,98 @@
+"""Reading mmsoco checkpoints and writing exports (atomically)."""
+import os
+import os.path as osp
+import pickle
+import tempfile
+from typing import Mapping, Optional, Tuple
+
+import torch
+
+from .convert import (EXPORT_META_KEY, FORMATS, Export, ExportError,
+                      model_type_from_meta, to_detectron2, to_mmdet)
+
+
+def read_checkpoint(path: str) -> Tuple[dict, dict]:
+    """(state_dict, meta) of an mmengine checkpoint or a bare state dict."""
+    if not osp.isfile(path):
+        raise ExportError(f'{path}: no such file')
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as e:  # not a torch file, truncated, ...
+        raise ExportError(
+            f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
+            f'{str(e)[:120]}); pass the .pth written by tools/train.py '
+            '(e.g. work_dirs/<config>/iter_N.pth)') from e
+    if not isinstance(ckpt, Mapping):
+        raise ExportError(f'{path} holds a {type(ckpt).__name__}, not a '
+                          'checkpoint dict')
+    if 'state_dict' in ckpt and isinstance(ckpt['state_dict'], Mapping):
+        return dict(ckpt['state_dict']), dict(ckpt.get('meta') or {})
+    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        return dict(ckpt), {}
+    raise ExportError(f'{path} has no state_dict (keys: '
+                      f'{sorted(ckpt)[:8]}): not an mmengine checkpoint')
+
+
+def is_export(meta: Mapping) -> bool:
+    return EXPORT_META_KEY in (meta or {})
+
+
+def load_export(path: str, want: Optional[str] = None,
+                source: str = 'online') -> Export:
+    """An export written by :func:`save_export`, or an mmsoco pretraining
+    checkpoint converted on the fly."""
+    state_dict, meta = read_checkpoint(path)
+    if is_export(meta):
+        info = meta[EXPORT_META_KEY]
+        if want is not None and info['arch'] != want:
+            raise ExportError(
+                f'{path} is a {info["arch"].upper()} export, the model '
+                f'needs {want.upper()} weights')
+        return Export(arch=info['arch'], state_dict=state_dict,
+                      modules=tuple(info['modules']),
+                      source=info.get('source', 'online'),
+                      model_type=info.get('model_type'))
+    return to_mmdet(state_dict, source=source, want=want, name=path,
+                    model_type=model_type_from_meta(meta))
+
+
+def export_checkpoint(path: str, want: Optional[str] = None,
+                      source: str = 'online') -> Export:
+    """Convert an mmsoco pretraining checkpoint (refuses exports)."""
+    state_dict, meta = read_checkpoint(path)
+    if is_export(meta):
+        raise ExportError(f'{path} is already an export '
+                          f'({meta[EXPORT_META_KEY]["arch"]}); pass the '
+                          'pretraining checkpoint')
+    return to_mmdet(state_dict, source=source, want=want, name=path,
+                    model_type=model_type_from_meta(meta))
+
+
+def _atomic_write(path: str, write) -> None:
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_',
+                               suffix=osp.basename(path))
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_export(export: Export, path: str, fmt: str = 'mmdet',
+                source_path: Optional[str] = None) -> None:
+    """Write ``export`` as an mmengine-style ``{'state_dict', 'meta'}``
+    .pth (``mmdet``) or a detectron2 .pkl (``detectron2``), atomically."""
+    if fmt not in FORMATS:
+        raise ExportError(f'format must be one of {FORMATS}, got {fmt!r}')
+    if fmt == 'mmdet':
+        meta = {EXPORT_META_KEY: dict(export.meta(), from_file=source_path)}
+        obj = dict(state_dict=export.state_dict, meta=meta)
+        _atomic_write(path, lambda f: torch.save(obj, f))
+    else:
+        obj = to_detectron2(export)
+        _atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
