@@ -6,7 +6,7 @@ from .filters import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
 from .generator import (GenerateResult, generate_store, list_images,
                         propose_image)
 from .image_io import BadImage, decode_rgb, load_rgb
-from .store import ProposalStore, write_store
+from .store import ProposalStore, write_store, write_store_arrays
 
 
 def selective_search(*args, **kwargs):
@@ -16,7 +16,7 @@ def selective_search(*args, **kwargs):
 
 
 __all__ = [
-    'ProposalStore', 'write_store', 'generate_store', 'GenerateResult',
+    'ProposalStore', 'write_store', 'write_store_arrays', 'generate_store', 'GenerateResult',
     'propose_image', 'list_images', 'selective_search', 'filter_boxes',
     'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'BadImage',
     'load_rgb', 'decode_rgb'

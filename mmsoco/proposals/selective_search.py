@@ -60,24 +60,43 @@ def _edge_weights(img):
 
 
 @njit
+def _argsort_nonneg(cost):
+    """Stable argsort of non-negative float32 (+inf last): LSD radix sort
+    of the IEEE bit patterns, whose integer order is the float order."""
+    n = cost.shape[0]
+    bits = cost.view(np.uint32)
+    order = np.arange(n)
+    tmp = np.empty(n, np.int64)
+    for shift in (0, 16):
+        count = np.zeros(65537, np.int64)
+        for i in range(n):
+            count[((bits[i] >> shift) & 0xFFFF) + 1] += 1
+        for k in range(65536):
+            count[k + 1] += count[k]
+        for i in range(n):
+            e = order[i]
+            key = (bits[e] >> shift) & 0xFFFF
+            tmp[count[key]] = e
+            count[key] += 1
+        order, tmp = tmp, order
+    return order
+
+
+@njit
 def _find(parent, i):
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:  # path compression
-        nxt = parent[i]
-        parent[i] = root
-        i = nxt
-    return root
+    while parent[i] != i:  # path halving
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 @njit
 def _union_segments(wc, order, h, w, scale, min_size):
     """Felzenszwalb merging in edge order, then small-segment removal."""
     n = h * w
-    parent = np.arange(n)
-    size = np.ones(n, np.int64)
-    cint = np.zeros(n, np.float64)
+    parent = np.arange(n).astype(np.int32)
+    size = np.ones(n, np.int32)
+    cint = np.zeros(n, np.float32)
     offs = (1, w, w + 1, -w + 1)
     n_valid = 0
     for e in order:
@@ -96,11 +115,19 @@ def _union_segments(wc, order, h, w, scale, min_size):
             parent[b] = a
             size[a] += size[b]
             cint[a] = cost
+    # small-segment removal: only edges between two first-pass segments can
+    # ever join anything, so collect those first (a few % of all edges)
+    root = np.empty(n, np.int32)
+    for p in range(n):
+        root[p] = _find(parent, p)
     for k in range(n_valid):
         e = order[k]
         p = e // 4
+        q = p + offs[e % 4]
+        if root[p] == root[q]:
+            continue
         a = _find(parent, p)
-        b = _find(parent, p + offs[e % 4])
+        b = _find(parent, q)
         if a != b and (size[a] < min_size or size[b] < min_size):
             if size[a] < size[b]:
                 a, b = b, a
@@ -134,7 +161,7 @@ def felzenszwalb(rgb: np.ndarray, scale: float = 300, sigma: float = 0.9,
                                borderType=cv2.BORDER_REFLECT)
     h, w = img.shape[:2]
     wc = _edge_weights(np.ascontiguousarray(img.reshape(h, w, -1)))
-    order = np.argsort(wc)  # SIMD quicksort; the order must be exact
+    order = _argsort_nonneg(wc)  # the order must be exact
     return _union_segments(wc, order, h, w, float(scale), int(min_size))
 
 

@@ -122,21 +122,41 @@ def write_store(out_path: str, keys: Sequence[str],
     ``extra_files`` maps file names to text written inside the store (e.g. a
     report). An existing store at ``out_path`` is replaced.
     """
-    keys = list(keys)
-    if len(set(keys)) != len(keys):
-        raise ValueError('duplicate keys given to write_store')
     arrs: List[np.ndarray] = [np.asarray(b, np.float32).reshape(-1, 4)
                               for b in boxes]
     if len(arrs) != len(keys):
         raise ValueError(f'{len(keys)} keys but {len(arrs)} box arrays')
     counts = np.array([len(a) for a in arrs], np.int64)
+    flat = (np.concatenate(arrs) if arrs else np.zeros((0, 4), np.float32))
+    return write_store_arrays(out_path, keys, flat, counts, meta,
+                              extra_files)
+
+
+def write_store_arrays(out_path: str, keys: Sequence[str],
+                       flat_boxes: np.ndarray, counts: np.ndarray,
+                       meta: Optional[dict] = None,
+                       extra_files: Optional[dict] = None) -> str:
+    """Like write_store, from all boxes (M, 4) and per-key counts (K,).
+
+    Boxes are kept as uint16 when they are integral and within 0..65535
+    (half the size of float32), else as float32.
+    """
+    keys = list(keys)
+    if len(set(keys)) != len(keys):
+        raise ValueError('duplicate keys given to write_store')
+    counts = np.asarray(counts, np.int64)
+    flat = np.asarray(flat_boxes).reshape(-1, 4)
+    if len(counts) != len(keys) or counts.sum() != len(flat):
+        raise ValueError(f'{len(keys)} keys, {len(counts)} counts summing '
+                         f'to {counts.sum()}, {len(flat)} boxes')
     offsets = np.zeros(len(keys) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    flat = (np.concatenate(arrs) if arrs else np.zeros((0, 4), np.float32))
-    integral = (flat.size == 0 or
-                (np.all(flat == np.round(flat)) and flat.min() >= 0 and
-                 flat.max() <= 65535))
-    flat = flat.astype(np.uint16 if integral else np.float32)
+    if flat.dtype != np.uint16:
+        integral = (flat.size == 0 or
+                    (flat.min() >= 0 and flat.max() <= 65535 and
+                     (flat.dtype.kind in 'iu' or
+                      np.array_equal(flat, np.round(flat)))))
+        flat = flat.astype(np.uint16 if integral else np.float32)
     encoded = [k.encode('utf-8') for k in keys]
     key_offsets = np.zeros(len(keys) + 1, np.int64)
     np.cumsum([len(e) for e in encoded], out=key_offsets[1:])
@@ -181,4 +201,4 @@ def _publish(tmp: str, dst: str) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ['ProposalStore', 'write_store', 'key_hash']
+__all__ = ['ProposalStore', 'write_store', 'write_store_arrays', 'key_hash']

@@ -1,0 +1,159 @@
+"""Selective-search proposals: speed, recall and boxes per image.
+
+    python benchmarks/proposals.py [--images ../shared/data/coco_tiny/val2017]
+        [--ann .../annotations/instances_val2017.json] [--workers 1 2]
+        [--limit N] [--neighbours touch_or_overlap]
+
+For each worker count it runs ``generate_store`` on the folder and prints
+seconds per image (wall clock / images, after the one-off numba compile) and
+images per second. Recall is that of the filter-eligible ground-truth boxes
+(non-crowd, w, h >= 32, aspect <= 3, 0.3 <= sqrt(wh / WH) <= 0.8) by a
+stored proposal at IoU >= 0.5; boxes/img is the stored (filtered) count.
+A per-stage profile on one core says where the time goes.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+import tempfile
+import time
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import numpy as np  # noqa: E402
+
+from mmsoco.proposals import (ProposalStore, filter_boxes,  # noqa: E402
+                              generate_store, load_rgb)
+from mmsoco.proposals import selective_search as ss  # noqa: E402
+
+COCO = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+
+
+def eligible_gt(ann_file):
+    """{file_name: (G, 4) x1y1x2y2} of the boxes the filter could keep."""
+    with open(ann_file) as f:
+        ann = json.load(f)
+    imgs = {i['id']: i for i in ann['images']}
+    gt = {i['file_name']: [] for i in ann['images']}
+    for a in ann['annotations']:
+        x, y, w, h = a['bbox']
+        im = imgs[a['image_id']]
+        rel = np.sqrt(w * h / (im['width'] * im['height']))
+        if a.get('iscrowd') or w < 32 or h < 32 or max(w / h, h / w) > 3 \
+                or not 0.3 <= rel <= 0.8:
+            continue
+        gt[im['file_name']].append([x, y, x + w, y + h])
+    return {k: np.array(v, np.float64).reshape(-1, 4) for k, v in gt.items()}
+
+
+def iou(a, b):
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa
+    return inter / (area(a)[:, None] + area(b)[None] - inter)
+
+
+def recall(store, gt, keys):
+    hit = tot = nbox = 0
+    for k in keys:
+        boxes = store[k]
+        nbox += len(boxes)
+        g = gt.get(osp.basename(k), np.zeros((0, 4)))
+        if len(g):
+            hit += int((iou(g, boxes).max(1) >= 0.5).sum())
+            tot += len(g)
+    return hit / max(tot, 1), tot, nbox / max(len(keys), 1)
+
+
+def profile(paths, neighbours):
+    """Mean seconds per stage on this core."""
+    from mmsoco.proposals.selective_search import (_adjacent_pairs,
+                                                   _overlap_pairs,
+                                                   _region_stats, felzenszwalb,
+                                                   group)
+    import cv2
+    t = dict(decode=0., segment=0., features=0., neighbours=0., group=0.,
+             filter=0.)
+    for p in paths:
+        t0 = time.perf_counter()
+        rgb = load_rgb(p)
+        t1 = time.perf_counter()
+        labels, n = felzenszwalb(rgb)
+        t2 = time.perf_counter()
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+        sm = cv2.GaussianBlur(rgb.astype(np.float32), (7, 7), 1.0,
+                              borderType=cv2.BORDER_REFLECT)
+        size, box, hist = _region_stats(
+            labels, n, hsv, cv2.Sobel(sm, cv2.CV_32F, 1, 0, ksize=1),
+            cv2.Sobel(sm, cv2.CV_32F, 0, 1, ksize=1))
+        t3 = time.perf_counter()
+        pairs, big = _adjacent_pairs(labels)
+        if neighbours != 'touch':
+            ov = _overlap_pairs(box, big)
+            pairs = ov if neighbours == 'overlap' else np.union1d(pairs, ov)
+        t4 = time.perf_counter()
+        boxes = group((size, box, hist, pairs // big, pairs % big),
+                      rgb.shape[:2])
+        t5 = time.perf_counter()
+        filter_boxes(boxes, rgb.shape[1::-1])
+        t6 = time.perf_counter()
+        for k, a, b in (('decode', t0, t1), ('segment', t1, t2),
+                        ('features', t2, t3), ('neighbours', t3, t4),
+                        ('group', t4, t5), ('filter', t5, t6)):
+            t[k] += b - a
+    return {k: v / len(paths) for k, v in t.items()}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--images', default=osp.join(COCO, 'val2017'))
+    p.add_argument('--ann', default=osp.join(
+        COCO, 'annotations', 'instances_val2017.json'))
+    p.add_argument('--workers', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--limit', type=int, default=None,
+                   help='use the first N images only')
+    p.add_argument('--neighbours', default='touch_or_overlap')
+    args = p.parse_args()
+
+    names = sorted(f for f in os.listdir(args.images)
+                   if f.lower().endswith(('.jpg', '.jpeg', '.png')))
+    names = names[:args.limit] if args.limit else names
+    paths = [osp.join(args.images, n) for n in names]
+    ss(load_rgb(paths[0]))  # numba compile / cache load, not timed
+    gt = eligible_gt(args.ann)
+    scratch = tempfile.mkdtemp(prefix='proposal-bench-')
+    rows = []
+    try:
+        for w in args.workers:
+            out = osp.join(scratch, f'w{w}')
+            t = time.perf_counter()
+            generate_store(paths, out, workers=w, image_root=args.images,
+                           neighbours=args.neighbours, progress=False,
+                           chunk_size=16)
+            dt = time.perf_counter() - t
+            store = ProposalStore(out)
+            rec, tot, bpi = recall(store, gt, list(store.keys()))
+            rows.append((w, dt / len(paths), len(paths) / dt, rec, tot, bpi))
+        prof = profile(paths, args.neighbours)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f'{len(paths)} images from {args.images}, neighbours='
+          f'{args.neighbours}, cores: {os.cpu_count()}')
+    print('| workers | s/img (wall) | img/s | recall@0.5 | GT boxes | '
+          'boxes/img |')
+    print('|---|---|---|---|---|---|')
+    for w, spi, ips, rec, tot, bpi in rows:
+        print(f'| {w} | {spi:.3f} | {ips:.1f} | {rec:.3f} | {tot} | '
+              f'{bpi:.1f} |')
+    print('\nper-stage time on one worker (ms/img): ' + ', '.join(
+        f'{k} {v * 1e3:.1f}' for k, v in prof.items()) +
+        f', total {sum(prof.values()) * 1e3:.1f}')
+
+
+if __name__ == '__main__':
+    main()
