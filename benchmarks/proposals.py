@@ -72,7 +72,7 @@ def recall(store, gt, keys):
 
 def profile(paths, neighbours):
     """Mean seconds per stage on this core."""
-    from mmsoco.proposals.selective_search import (_adjacent_pairs,
+    from mmsoco.proposals.search import (_adjacent_pairs,
                                                    _overlap_pairs,
                                                    _region_stats, felzenszwalb,
                                                    group)

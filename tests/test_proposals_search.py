@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmsoco.proposals import filter_boxes, load_rgb, selective_search
-from mmsoco.proposals.selective_search import felzenszwalb
+from mmsoco.proposals.search import felzenszwalb
 
 
 def scene():

@@ -10,8 +10,8 @@ from .store import ProposalStore, write_store, write_store_arrays
 
 
 def selective_search(*args, **kwargs):
-    """See :func:`mmsoco.proposals.selective_search.selective_search`."""
-    from .selective_search import selective_search as _ss
+    """See :func:`mmsoco.proposals.search.selective_search`."""
+    from .search import selective_search as _ss
     return _ss(*args, **kwargs)
 
 

@@ -100,7 +100,7 @@ def propose_image(path: str, spec: Union[str, FilterSpec] = 'ratio3size0308',
 
     Raises BadImage for files that cannot be used.
     """
-    from .selective_search import selective_search
+    from .search import selective_search
     rgb = load_rgb(path)
     boxes = selective_search(rgb, scale, sigma, min_size,
                              neighbours=neighbours)
@@ -290,7 +290,7 @@ def _run_chunks(chunks, todo, cfg, workers, prog):
     """Yield (chunk index, results) for each chunk in ``todo``, in order."""
     if not todo:
         return
-    from .selective_search import selective_search
+    from .search import selective_search
     selective_search(np.zeros((4, 4, 3), np.uint8))  # compile before fork
     items = [k for c in todo for k in chunks[c]]
     if workers <= 1:

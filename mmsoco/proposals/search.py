@@ -20,7 +20,7 @@ try:
     import numba
 except ImportError as e:  # pragma: no cover - numba is a dependency
     raise ImportError(
-        'mmsoco.proposals.selective_search needs numba for its compiled '
+        'mmsoco.proposals.search needs numba for its compiled '
         'loops: pip install numba') from e
 
 COLOUR_BINS = 25
