@@ -124,6 +124,8 @@ def main():
             ('anonymous (private copy) growth per reader',
              f'mean {np.mean(anon):.2f} MiB, max {max(anon):.2f} MiB'),
         ]
+        rows.append(('machine load average (1 min)',
+                     f'{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores'))
         w = max(len(a) for a, _ in rows)
         print(f'| {"ProposalStore, ImageNet-1k scale".ljust(w)} | value |')
         print(f'|{"-" * (w + 2)}|-------|')

@@ -125,6 +125,7 @@ def main():
     names = names[:args.limit] if args.limit else names
     paths = [osp.join(args.images, n) for n in names]
     ss(load_rgb(paths[0]))  # numba compile / cache load, not timed
+    load0 = os.getloadavg()[0]
     gt = eligible_gt(args.ann)
     scratch = tempfile.mkdtemp(prefix='proposal-bench-')
     rows = []
@@ -143,7 +144,8 @@ def main():
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f'{len(paths)} images from {args.images}, neighbours='
-          f'{args.neighbours}, cores: {os.cpu_count()}')
+          f'{args.neighbours}, cores: {os.cpu_count()}, load average at '
+          f'start/end: {load0:.1f}/{os.getloadavg()[0]:.1f}')
     print('| workers | s/img (wall) | img/s | recall@0.5 | GT boxes | '
           'boxes/img |')
     print('|---|---|---|---|---|---|')
