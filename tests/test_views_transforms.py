@@ -129,3 +129,32 @@ def test_in_box_cutout_spares_whole_view_fallbacks():
     r['pair_boxes'][0, 1] = [[0, 0, 112, 112]] * 4
     out = t(dict(r))
     assert all((v == 0).any() for v in out['views'])
+
+
+class _Views(torch.utils.data.Dataset):
+    """Draws from a transform's lazily created generator."""
+
+    def __init__(self):
+        self.t = build(dict(type='BYOLColorAug'))
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return float(self.t.rng.random())
+
+
+def test_worker_streams_differ_across_workers_and_epochs():
+    from mmengine.dataset import worker_init_fn
+    from functools import partial
+    torch.manual_seed(0)
+    loader = torch.utils.data.DataLoader(
+        _Views(), batch_size=1, num_workers=2,
+        worker_init_fn=partial(worker_init_fn, num_workers=2, rank=0,
+                               seed=0))
+    e1 = [float(x) for x in loader]
+    e2 = [float(x) for x in loader]
+    assert len(set(e1)) == 4  # workers do not share a stream
+    assert e1 != e2  # non-persistent workers do not replay an epoch
+    torch.manual_seed(0)
+    assert [float(x) for x in loader] == e1  # but runs are reproducible
