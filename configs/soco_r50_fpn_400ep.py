@@ -3,7 +3,7 @@
 # has no in-box cutout.
 _base_ = [
     './_base_/models/soco_r50_fpn.py',
-    './_base_/datasets/soco_imagenet.py',
+    './_base_/datasets/soco_imagenet_no-cutout.py',
     './_base_/schedules/soco_lars_400ep.py',
     './_base_/default_runtime.py',
 ]

@@ -22,7 +22,14 @@ model = dict(
     pool_mode='assigned_level')
 
 max_iters = 12
-train_dataloader = dict(batch_size=4, num_workers=2, persistent_workers=False)
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=False,
+    pin_memory=False,
+    dataset=dict(
+        data_root=data_root + '/images',
+        proposals=data_root + '/proposals'))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # LR 1.0 as given (no x batch/256 scaling for a 4-image batch), 2 warm-up
 # iterations from LR / 100, cosine to 1e-6.
