@@ -69,11 +69,18 @@ class SoCoDataset(BaseDataset):
         pipeline: the view pipeline, ending with PackSoCoInputs.
         min_key_match: fraction of images that must be in the store; below
             it the store belongs to another image set and building stops.
+        build_demo: treat ``data_root`` as the root of mmsoco's embedded demo
+            set (``mmsoco.datasets.demo``): build its images and proposals
+            there on first use; ``proposals`` is then ignored.
     """
 
-    def __init__(self, data_root: str, proposals: str, ann_file: str = '',
-                 pipeline: Sequence = (), min_key_match: float = 0.5,
+    def __init__(self, data_root: str, proposals: str = '',
+                 ann_file: str = '', pipeline: Sequence = (),
+                 min_key_match: float = 0.5, build_demo: bool = False,
                  **kwargs):
+        if build_demo:
+            from .demo import build_demo_set
+            data_root, proposals = build_demo_set(data_root)[1:]
         if not osp.isdir(data_root):
             raise FileNotFoundError(
                 f'SoCoDataset: data_root {data_root} does not exist; set '
