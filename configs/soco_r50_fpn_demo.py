@@ -27,9 +27,9 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,
     pin_memory=False,
-    dataset=dict(
-        data_root=data_root + '/images',
-        proposals=data_root + '/proposals'))
+    # build_demo: make the demo set (images + proposals) under data_root on
+    # first use; images and proposals are then read from inside it
+    dataset=dict(data_root=data_root, build_demo=True))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # LR 1.0 as given (no x batch/256 scaling for a 4-image batch), 2 warm-up
 # iterations from LR / 100, cosine to 1e-6.
