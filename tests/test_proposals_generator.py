@@ -51,6 +51,9 @@ def image_root(tmp_path_factory, coco_tiny):
     (root / 'bad' / 'truncated.jpg').write_bytes(data[:len(data) // 2])
     (root / 'bad' / 'empty.png').write_bytes(b'')
     (root / 'bad' / 'notes.txt').write_text('not an image, not listed')
+    # a complete JPEG followed by 200 bytes of trailing junk is fine
+    (root / 'odd' / 'trailing.jpg').write_bytes(
+        (root / 'odd' / 'tiny.jpg').read_bytes() + b'\0' * 200)
     return str(root)
 
 
@@ -72,15 +75,15 @@ def same_store(a, b):
 
 def test_listing_is_recursive_and_sorted(image_root):
     keys = list_images(image_root)
-    assert keys == sorted(keys) and len(keys) == 12
+    assert keys == sorted(keys) and len(keys) == 13
     assert 'n00/000000005001.jpg' in keys and 'bad/notes.txt' not in keys
 
 
 def test_formats_bad_files_and_fallbacks(image_root, reference):
     out, res = reference
     store = ProposalStore(out)
-    assert res.path == out and res.num_images == 12
-    assert len(store) == 9 and not osp.exists(out + '.work')
+    assert res.path == out and res.num_images == 13
+    assert len(store) == 10 and not osp.exists(out + '.work')
     bad = dict(res.bad)
     assert set(bad) == set(BAD)
     for key, reason in BAD.items():
@@ -104,10 +107,11 @@ def test_formats_bad_files_and_fallbacks(image_root, reference):
     expected, _ = filter_boxes(selective_search(small), (w, h))
     np.testing.assert_array_equal(store['odd/rgb16.png'], expected)
     assert store['odd/tiny.jpg'].tolist() == [[0, 0, 20, 20]]
+    assert store['odd/trailing.jpg'].tolist() == [[0, 0, 20, 20]]
     report = json.load(open(osp.join(out, 'report.json')))
-    assert report['num_bad'] == 3 and report['num_stored'] == 9
-    assert report['stage_counts']['whole_image'] >= 1
-    assert sum(report['stage_counts'].values()) == 9
+    assert report['num_bad'] == 3 and report['num_stored'] == 10
+    assert report['stage_counts']['whole_image'] >= 2
+    assert sum(report['stage_counts'].values()) == 10
     lines = open(osp.join(out, 'bad_files.txt')).read().splitlines()
     assert [ln.split('\t')[0] for ln in lines] == sorted(BAD)
     assert store.meta['filter'] == 'ratio3size0308'
@@ -123,10 +127,10 @@ def test_resume_reuses_chunks_and_gives_the_same_store(
                     if f.startswith('chunk-'))
     assert shards == ['chunk-000000.npz', 'chunk-000001.npz']
     second = generate_store(image_root, out, chunk_size=3)
-    assert second.reused_chunks == 2 and second.computed_chunks == 2
+    assert second.reused_chunks == 2 and second.computed_chunks == 3
     same_store(out, reference[0])
     err = capsys.readouterr().err
-    assert 'resuming: 2/4 chunks' in err and 'img/s' in err and 'ETA' in err
+    assert 'resuming: 2/5 chunks' in err and 'img/s' in err and 'ETA' in err
 
 
 def test_changed_arguments_do_not_mix_with_a_run(image_root, tmp_path):
@@ -174,11 +178,11 @@ def test_cli_killed_and_rerun(image_root, reference, tmp_path, tool_env):
     if osp.exists(out):
         pytest.skip('the run finished before it could be killed')
     done = sum(f.startswith('chunk-') for f in os.listdir(work))
-    assert 2 <= done < 12
+    assert 2 <= done < 13
     rerun = subprocess.run(cmd, env=tool_env, capture_output=True,
                            text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert f'resuming: {done}/12 chunks' in rerun.stderr
+    assert f'resuming: {done}/13 chunks' in rerun.stderr
     assert 'bad file bad/truncated.jpg: truncated JPEG' in rerun.stderr
     same_store(out, reference[0])
 

@@ -2,6 +2,7 @@
 import multiprocessing as mp
 import os
 import os.path as osp
+import pickle
 
 import numpy as np
 import pytest
@@ -43,6 +44,11 @@ def test_round_trip(tmp_path, integral):
     # arrays are memory-mapped files, not loaded copies
     assert isinstance(s._boxes, np.memmap) and isinstance(s._hashes,
                                                           np.memmap)
+    # pickles as its path (spawned workers map the files themselves)
+    clone = pickle.loads(pickle.dumps(s))
+    assert len(pickle.dumps(s)) < 500 and list(clone.keys()) == keys
+    with pytest.raises(TypeError, match='str'):
+        s[0]
     # lookups return copies: the store cannot be modified through them
     s[keys[0]][:] = -1
     np.testing.assert_allclose(s[keys[0]], boxes[0], rtol=1e-6)

@@ -16,13 +16,30 @@ class BadImage(Exception):
 
 
 def check_complete(data: bytes) -> None:
-    """Raise BadImage for empty files and truncated JPEG / PNG streams."""
+    """Raise BadImage for empty files and truncated JPEG / PNG streams.
+
+    OpenCV decodes a truncated JPEG silently (grey bottom rows), so a JPEG
+    whose end-of-image marker is not near its end, or a PNG without its
+    IEND chunk, is fully decoded once more by Pillow, which tells a
+    truncated stream from one with trailing bytes.
+    """
     if not data:
         raise BadImage('empty file (0 bytes)')
     if data[:2] == b'\xff\xd8' and b'\xff\xd9' not in data[-64:]:
-        raise BadImage('truncated JPEG (no end-of-image marker)')
+        _pillow_check(data, 'truncated JPEG (no end-of-image marker)')
     if data[:8] == b'\x89PNG\r\n\x1a\n' and b'IEND' not in data[-16:]:
-        raise BadImage('truncated PNG (no IEND chunk)')
+        _pillow_check(data, 'truncated PNG (no IEND chunk)')
+
+
+def _pillow_check(data: bytes, reason: str) -> None:
+    import io
+
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+    except Exception as e:
+        raise BadImage(f'{reason}: {str(e)[:80]}')
 
 
 def decode_rgb(data: bytes) -> np.ndarray:

@@ -67,6 +67,11 @@ class ProposalStore:
         self._keys = (np.memmap(kb, np.uint8, 'r') if osp.getsize(kb)
                       else np.zeros(0, np.uint8))
 
+    def __reduce__(self):
+        # pickle (e.g. for spawned dataloader workers) as the path, so each
+        # process maps the files instead of receiving a copy of the arrays
+        return (ProposalStore, (self.path, ))
+
     # -- mapping protocol
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -77,6 +82,9 @@ class ProposalStore:
 
     def index(self, key: str) -> int:
         """Entry index of ``key``, or -1 when absent."""
+        if not isinstance(key, str):
+            raise TypeError(f'proposal store keys are str (image paths '
+                            f'relative to the image root), got {key!r}')
         h = np.uint64(key_hash(key))
         i = int(np.searchsorted(self._hashes, h))
         while i < len(self._hashes) and self._hashes[i] == h:
