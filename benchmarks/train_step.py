@@ -90,7 +90,8 @@ def main():
     print(f'\nconfig: {osp.relpath(args.config, REPO)}  views: '
           f'{"/".join(map(str, args.views))}  threads: '
           f'{torch.get_num_threads()}  torch {torch.__version__}  '
-          f'cpu: {os.cpu_count()} cores')
+          f'cpu: {os.cpu_count()} cores  load average (1/5/15 min): '
+          f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
     print('| pool_mode | batch | s/step | images/s |')
     print('|---|---|---|---|')
     for mode, bs, sec, ips in rows:
