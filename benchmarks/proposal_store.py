@@ -7,7 +7,9 @@ Builds a store of KEYS ImageNet-style keys with BOXES integral boxes each,
 then prints: file size, build time, open time, lookup time, and the memory
 growth of READERS forked dataloader-like workers that each look up random
 keys: RSS (grows by the file pages they touch, which the page cache shares)
-and anonymous memory (what a per-worker copy would show up as).
+PSS (shared pages divided among the processes mapping them) and anonymous
+memory (what a per-worker copy would show up as), and the machine-wide
+memory in use while all readers are alive.
 """
 import argparse
 import multiprocessing as mp
@@ -45,18 +47,25 @@ def synthetic(num_keys: int, per: int, seed: int = 0):
     return keys, np.concatenate([xy, xy + wh], 1), counts
 
 
-def reader(path, keys_sample, q):
+def reader(path, keys_sample, q, done):
     store = ProposalStore(path)  # reopened like a dataset would (cheap)
-    rss0, anon0 = proc_kb('VmRSS'), proc_kb('Anonymous',
-                                             '/proc/self/smaps_rollup')
+    rollup = '/proc/self/smaps_rollup'
+    rss0, anon0, pss0 = (proc_kb('VmRSS'), proc_kb('Anonymous', rollup),
+                         proc_kb('Pss', rollup))
     t = time.perf_counter()
     n = 0
     for k in keys_sample:
         n += len(store[k])
     dt = time.perf_counter() - t
-    q.put((proc_kb('VmRSS') - rss0,
-           proc_kb('Anonymous', '/proc/self/smaps_rollup') - anon0,
-           dt / len(keys_sample), n))
+    q.put((proc_kb('VmRSS') - rss0, proc_kb('Anonymous', rollup) - anon0,
+           dt / len(keys_sample), n, proc_kb('Pss', rollup) - pss0))
+    done.wait(600)  # stay alive (mappings held) while the parent measures
+
+
+def system_used_kb() -> int:
+    """MemTotal - MemAvailable: memory the whole machine has in use."""
+    return (proc_kb('MemTotal', '/proc/meminfo') -
+            proc_kb('MemAvailable', '/proc/meminfo'))
 
 
 def dir_size(path: str) -> int:
@@ -92,20 +101,25 @@ def main():
         t_lookup = (time.perf_counter() - t) / len(sample)
         ctx = mp.get_context('fork')
         q = ctx.Queue()
+        done = ctx.Event()
         procs = []
         for r in range(args.readers):
             ks = [keys[i] for i in np.random.default_rng(10 + r).integers(
                 0, len(keys), args.lookups)]
-            procs.append(ctx.Process(target=reader, args=(path, ks, q)))
+            procs.append(ctx.Process(target=reader, args=(path, ks, q, done)))
         del keys, sample
+        used0 = system_used_kb()
         for pr in procs:
             pr.start()
         res = [q.get() for _ in procs]
+        used_all = (system_used_kb() - used0) / 1024
+        done.set()
         for pr in procs:
             pr.join()
         rss = [r[0] / 1024 for r in res]
         anon = [r[1] / 1024 for r in res]
         lk = [r[2] * 1e6 for r in res]
+        pss = [r[4] / 1024 for r in res]
         size = dir_size(path)
         rows = [
             ('keys', f'{len(store):,}'),
@@ -121,6 +135,11 @@ def main():
              f'{np.mean(lk):.1f} us'),
             (f'RSS growth per reader ({args.lookups:,} random lookups)',
              f'mean {np.mean(rss):.1f} MiB, max {max(rss):.1f} MiB'),
+            ('PSS growth per reader (shared pages split among sharers)',
+             f'mean {np.mean(pss):.1f} MiB, max {max(pss):.1f} MiB'),
+            (f'machine memory in use, all {args.readers} readers together',
+             f'+{used_all:.0f} MiB (incl. {args.readers} Python processes; '
+             'store pages are one shared page-cache copy)'),
             ('anonymous (private copy) growth per reader',
              f'mean {np.mean(anon):.2f} MiB, max {max(anon):.2f} MiB'),
         ]

@@ -18,6 +18,7 @@ place, so a store is either complete or absent.
 """
 import hashlib
 import json
+import mmap
 import os
 import os.path as osp
 import shutil
@@ -61,11 +62,11 @@ class ProposalStore:
                 f' v{self.meta.get("version")}; regenerate it with '
                 'tools/generate_proposals.py')
         for name in _ARRAYS:
-            setattr(self, '_' + name,
-                    np.load(osp.join(path, name + '.npy'), mmap_mode='r'))
+            arr = np.load(osp.join(path, name + '.npy'), mmap_mode='r')
+            setattr(self, '_' + name, _random_access(arr))
         kb = osp.join(path, 'keys.bin')
-        self._keys = (np.memmap(kb, np.uint8, 'r') if osp.getsize(kb)
-                      else np.zeros(0, np.uint8))
+        self._keys = (_random_access(np.memmap(kb, np.uint8, 'r'))
+                      if osp.getsize(kb) else np.zeros(0, np.uint8))
 
     def __reduce__(self):
         # pickle (e.g. for spawned dataloader workers) as the path, so each
@@ -120,6 +121,19 @@ class ProposalStore:
     def __repr__(self) -> str:
         return (f'ProposalStore({self.path!r}, {len(self)} keys, '
                 f'{len(self._boxes)} boxes)')
+
+
+def _random_access(arr: np.ndarray) -> np.ndarray:
+    """Tell the kernel lookups are random: no read-ahead around each page
+    fault, so a worker reads (and maps) only the pages it uses."""
+    mm = getattr(arr, '_mmap', None)
+    if mm is not None and hasattr(mm, 'madvise') and \
+            hasattr(mmap, 'MADV_RANDOM'):
+        try:
+            mm.madvise(mmap.MADV_RANDOM)
+        except OSError:
+            pass
+    return arr
 
 
 def write_store(out_path: str, keys: Sequence[str],
