@@ -16,8 +16,8 @@ def selective_search(*args, **kwargs):
 
 
 __all__ = [
-    'ProposalStore', 'write_store', 'write_store_arrays', 'generate_store', 'GenerateResult',
-    'propose_image', 'list_images', 'selective_search', 'filter_boxes',
+    'ProposalStore', 'write_store', 'write_store_arrays', 'generate_store',
+    'GenerateResult', 'propose_image', 'list_images', 'selective_search', 'filter_boxes',
     'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'BadImage',
     'load_rgb', 'decode_rgb'
 ]

@@ -266,7 +266,7 @@ def _overlap_pairs(box, big):
     return out[:m]
 
 
-# ----------------------------------------------------------- hierarchical merge
+# ---------------------------------------------------------- hierarchical merge
 @njit
 def _similarity(hist, size, box, i, j, im_size, weights):
     nc = 3 * COLOUR_BINS
