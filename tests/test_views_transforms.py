@@ -39,7 +39,7 @@ def test_load_image_rgb(path):
         build(dict(type='LoadImageRGB'))(dict(img_path='/nope/missing.jpg'))
 
 
-@pytest.mark.parametrize('mode', ['crop', 'downsample'])
+@pytest.mark.parametrize('mode', ['independent', 'downsample'])
 def test_view3_mode(path, mode):
     t = build(dict(type='SoCoMultiView', view3_mode=mode))
     t.set_rng(0)

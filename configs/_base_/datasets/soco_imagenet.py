@@ -8,9 +8,9 @@ dataset_type = 'SoCoDataset'
 data_root = 'data/imagenet/train'
 proposals = 'data/imagenet/soco_proposals_train'
 
-# view 3: 'crop' = independent RandomResizedCrop at 112 (the reference code),
+# view 3: 'independent' = RandomResizedCrop at 112 (the reference code),
 # 'downsample' = view 2 downsampled to 112 (the paper's figure)
-view3_mode = 'crop'
+view3_mode = 'independent'
 soco_views = dict(
     type='SoCoMultiView',
     views=[

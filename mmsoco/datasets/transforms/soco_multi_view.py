@@ -8,7 +8,7 @@ from mmsoco.registry import TRANSFORMS
 from . import functional as F
 from .random_state import RandomStateMixin
 
-VIEW3_MODES = ('crop', 'downsample')
+VIEW3_MODES = ('independent', 'downsample')
 
 
 @TRANSFORMS.register_module()
@@ -19,7 +19,7 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
         views: one dict per view, see :func:`functional.soco_views`
             (``mode`` 'whole' | 'crop' | 'downsample', ``size``, ``scale``,
             ``ratio``, ``of``). View 1 is the anchor of every pair.
-        view3_mode: None keeps ``views`` as given; 'crop' makes view 3 an
+        view3_mode: None keeps ``views`` as given; 'independent' makes view 3 an
             independent RandomResizedCrop (the reference code), 'downsample'
             makes it view 2 downsampled (the paper's figure).
         num_boxes: K boxes per pair (padded by resampling).
