@@ -93,7 +93,8 @@ def main() -> None:
     n_boxes = sum(len(f['proposals']) for f in files) / len(files)
     print(f'{len(files)} images from {args.images}, {n_boxes:.1f} proposals'
           f' / image, {args.samples} samples x best of {args.repeats}, '
-          'one thread (cv2 + torch)')
+          'one thread (cv2 + torch), load average '
+          f'{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores')
     decode_ms = best_ms(lambda r: read_rgb(r['img_path']), files,
                         args.samples, args.repeats)
     rows = []
