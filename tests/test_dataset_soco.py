@@ -94,7 +94,8 @@ def test_imagenet_layout_and_list_file(coco_tiny, tmp_path):
     store = write_store(str(tmp_path / 'store'), keys,
                         [boxes_for(rng) for _ in keys])
     ds = build('soco_imagenet.py', str(tmp_path / 'train'), store)
-    assert sorted(ds.get_data_info(i)['key'] for i in range(len(ds))) == sorted(keys)
+    got = sorted(ds.get_data_info(i)['key'] for i in range(len(ds)))
+    assert got == sorted(keys)
     assert ds[0]['data_samples'].pair_boxes.shape == (2, 2, 4, 4)
     # a list file in ImageNet's 'path label' form, a subset
     lst = tmp_path / 'train.txt'

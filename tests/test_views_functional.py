@@ -225,7 +225,8 @@ def test_tiny_and_grayscale_images(shape):
             assert col.shape == out['views'][1].shape
     if len(shape) == 2 and h > 100:  # grey stays grey in every view
         v = out['views'][0].astype(int)
-        assert (v[..., 0] == v[..., 1]).all() and (v[..., 1] == v[..., 2]).all()
+        assert (v[..., 0] == v[..., 1]).all()
+        assert (v[..., 1] == v[..., 2]).all()
 
 
 # ------------------------------------------------------------------ colour

@@ -149,13 +149,14 @@ class SoCoDataset(BaseDataset):
             return
         example = keys[int(np.flatnonzero(counts < 0)[0])]
         store_key = next(iter(self.store.keys()), None)
+        command = make_store_command(self.data_root, self.proposals,
+                                     self.ann_file)
         raise ValueError(
             f'SoCoDataset: proposals store {self.proposals} does not match '
             f'the images of {self.data_root}: {found} of {len(keys)} found '
             f'(e.g. {example!r} is missing; the store has keys like '
             f'{store_key!r}); make one for these images with: '
-            f'{make_store_command(self.data_root, self.proposals, self.ann_file)}'  # noqa: E501
-        )
+            f'{command}')
 
     def _log_fallbacks(self, total: int) -> None:
         if self.num_missing or self.num_empty:

@@ -19,9 +19,9 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
         views: one dict per view, see :func:`functional.soco_views`
             (``mode`` 'whole' | 'crop' | 'downsample', ``size``, ``scale``,
             ``ratio``, ``of``). View 1 is the anchor of every pair.
-        view3_mode: None keeps ``views`` as given; 'independent' makes view 3 an
-            independent RandomResizedCrop (the reference code), 'downsample'
-            makes it view 2 downsampled (the paper's figure).
+        view3_mode: None keeps ``views`` as given; 'independent' makes view
+            3 an independent RandomResizedCrop (the reference code),
+            'downsample' makes it view 2 downsampled (the paper's figure).
         num_boxes: K boxes per pair (padded by resampling).
         max_tries: RandomResizedCrop draws per view to find >= 2, then >= 1
             proposal shared with view 1.
