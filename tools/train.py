@@ -86,7 +86,7 @@ def load_config(args):
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
+    if args.amp or cfg.get('use_amp', False):  # the flag or the config
         enable_amp(cfg)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
@@ -124,7 +124,12 @@ def main(argv=None):
     from mmengine.runner import Runner
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    runner.train()
+    from mmsoco.datasets.errors import (DatasetConfigError,
+                                        dataset_error_message)
+    try:
+        runner.train()  # builds the dataset
+    except DatasetConfigError as e:  # bad data root / proposals store
+        sys.exit(f'error: {dataset_error_message(e)}')
 
 
 if __name__ == '__main__':
