@@ -1,13 +1,25 @@
 """Resumable, multi-process generation of a ProposalStore.
 
-Images are processed in fixed chunks (by sorted key); each finished chunk is
-written atomically as a shard file in ``<out>.work/``. Rerunning the same
-command skips the shards already there, so a killed run loses at most the
-chunks in flight and the final store is byte-identical to an uninterrupted
-run. Once every chunk is done the shards are merged into the store (atomic
-rename) and the work folder is removed. Unreadable, truncated or corrupt
-files are counted, listed with their reason in ``<store>/bad_files.txt`` and
-``report.json``, and left out of the store; the run carries on.
+Images are processed in fixed chunks (by sorted key, ``chunk_size`` images,
+default 256); each finished chunk is written atomically (fsynced, renamed) as
+a shard file in ``<out>.work/``. Rerunning the same command skips the shards
+already there and the final store is byte-identical to an uninterrupted run.
+Resume is per chunk: a kill loses the images already done in the chunk in
+progress (fewer than ``chunk_size``) plus the few (about 2 per worker) that
+workers had computed ahead of it; a smaller ``chunk_size`` gives finer resume
+at the cost of more shard files. Once every chunk is done the shards are
+merged into the store (atomic rename) and the work folder is removed.
+Unreadable, truncated or corrupt files are counted, listed with their reason
+in ``<store>/bad_files.txt`` and ``report.json``, and left out of the store;
+the run carries on.
+
+Safety: the output is refused, before any work, when it is (or contains, or
+for a scanned image folder lies inside) the image root, or when it exists and
+is not a proposal store (nor an empty folder); nothing else is ever deleted.
+A finished store records its settings (``meta.json`` ``manifest``: filter,
+selective-search parameters, image root and a SHA-256 of the sorted key list);
+rerunning with the same settings returns at once, with different ones it
+stops and says so unless ``overwrite=True``.
 """
 import hashlib
 import json
@@ -24,7 +36,8 @@ import numpy as np
 
 from .filters import FilterSpec, filter_boxes, get_filter
 from .image_io import IMAGE_EXTENSIONS, BadImage, load_rgb
-from .store import write_store
+from .store import (clean_stale_temps, is_store, read_meta, replaceable,
+                    write_store)
 
 WORK_SUFFIX = '.work'
 
@@ -37,6 +50,7 @@ class GenerateResult:
     computed_chunks: int = 0
     reused_chunks: int = 0
     stage_counts: Dict[str, int] = field(default_factory=dict)
+    already_complete: bool = False  # the store was there with these settings
 
 
 # ------------------------------------------------------------------ inputs
@@ -52,6 +66,57 @@ def list_images(root: str) -> List[str]:
                 rel = osp.relpath(osp.join(dirpath, name), root)
                 keys.append(rel.replace(os.sep, '/'))
     return sorted(keys)
+
+
+def input_root(image_root_or_list: Union[str, Sequence[str]],
+               image_root: Optional[str] = None) -> Tuple[str, bool]:
+    """-> (image root, whether it is a folder scanned recursively), without
+    listing anything (see :func:`resolve_inputs`)."""
+    if isinstance(image_root_or_list, str) and osp.isdir(image_root_or_list):
+        return image_root_or_list, True
+    if isinstance(image_root_or_list, str):
+        return (image_root or
+                osp.dirname(osp.abspath(image_root_or_list))), False
+    return image_root or os.getcwd(), False
+
+
+def _inside(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or below it (both already real paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output(out_path: str, root: str, scanned: bool) -> None:
+    """Refuse an output that could clobber the images or other user data.
+
+    Raises ValueError (one line, naming the path and the fix) when
+    ``out_path`` is the image root, contains it, or (when ``scanned``, i.e.
+    the root is a folder searched recursively) lies inside it; raises
+    FileExistsError when it, or its work folder, exists and is not ours.
+    """
+    out = osp.realpath(out_path)
+    real_root = osp.realpath(root)
+    fix = 'choose an output path outside the image folder'
+    if out == real_root:
+        raise ValueError(f'output {out_path} is the image root {root}; {fix}')
+    if _inside(real_root, out):
+        raise ValueError(f'output {out_path} contains the image root {root};'
+                         f' {fix}')
+    if scanned and _inside(out, real_root):
+        raise ValueError(f'output {out_path} is inside the image folder '
+                         f'{root}, which is searched recursively; {fix}')
+    why = replaceable(out_path)
+    if why:
+        raise FileExistsError(
+            f'output {out_path} {why}; it is never overwritten: choose a new '
+            'output path or remove it yourself')
+    work_dir = out_path.rstrip('/') + WORK_SUFFIX
+    if osp.lexists(work_dir) and not osp.isfile(
+            osp.join(work_dir, 'manifest.json')) and (
+            not osp.isdir(work_dir) or os.listdir(work_dir)):
+        raise FileExistsError(
+            f'{work_dir} (the work folder of output {out_path}) exists and '
+            'is not a proposals work folder (no manifest.json); move it '
+            'away or choose another output path')
 
 
 def resolve_inputs(image_root_or_list: Union[str, Sequence[str]],
@@ -144,7 +209,14 @@ def _save_shard(path: str, results: list) -> None:
                     else np.zeros((0, 4), np.float32)).astype(np.float32),
              stages=np.array([s for _, _, s, _ in results], np.int64),
              reasons=np.array([r for _, _, _, r in results], dtype=str))
+    _fsync(tmp)
     os.replace(tmp, path)
+    _fsync(osp.dirname(path))
+
+
+def _fsync(path: str) -> None:
+    from .store import _fsync_path
+    _fsync_path(path)
 
 
 def _load_shard(path: str, keys: Sequence[str]) -> Optional[list]:
@@ -168,24 +240,59 @@ def _manifest(root, keys, spec, chunk_size, params) -> dict:
                 stages=[repr(s) for s in spec.stages], **params)
 
 
-def _prepare_work_dir(work_dir: str, manifest: dict) -> None:
+def _diff(old: dict, new: dict) -> List[str]:
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def _store_manifest(manifest: dict) -> dict:
+    """What a finished store records: everything its content depends on
+    (the chunk size only splits the work)."""
+    return {k: v for k, v in manifest.items() if k != 'chunk_size'}
+
+
+def _prepare_work_dir(work_dir: str, manifest: dict,
+                      overwrite: bool = False, logger=None) -> None:
     mfile = osp.join(work_dir, 'manifest.json')
     if osp.isfile(mfile):
-        with open(mfile) as f:
-            old = json.load(f)
-        if old != manifest:
-            diff = sorted(k for k in set(old) | set(manifest)
-                          if old.get(k) != manifest.get(k))
+        try:
+            with open(mfile) as f:
+                old = json.load(f)
+        except ValueError:
+            old = {}
+        if old == manifest:
+            _clean_shard_temps(work_dir, logger)
+            return
+        if not overwrite:
             raise ValueError(
                 f'{work_dir} holds an unfinished run with different settings '
-                f'({", ".join(diff)}); rerun with the same arguments to '
-                'resume it, or delete that folder to start over')
-        return
+                f'({", ".join(_diff(old, manifest))}); rerun with the same '
+                'arguments to resume it, or pass --overwrite (overwrite=True)'
+                ' to discard it and start over')
+        _log(logger, f'overwrite: discarding the unfinished run in '
+             f'{work_dir} (settings differ: '
+             f'{", ".join(_diff(old, manifest))})')
+        shutil.rmtree(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     tmp = mfile + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
+    _fsync(tmp)
     os.replace(tmp, mfile)
+    _fsync(work_dir)
+
+
+def _clean_shard_temps(work_dir: str, logger=None) -> None:
+    """Drop half-written shards (``chunk-*.npz.tmp-<pid>.npz``) of a killed
+    run whose process is gone."""
+    from .store import _pid_alive
+    for name in sorted(os.listdir(work_dir)):
+        head, sep, tail = name.partition('.npz.tmp-')
+        pid = tail[:-len('.npz')] if tail.endswith('.npz') else ''
+        if sep and head.startswith('chunk-') and pid.isdigit() \
+                and not _pid_alive(int(pid)):
+            os.remove(osp.join(work_dir, name))
+            _log(logger, f'removed a half-written shard of a killed run: '
+                 f'{osp.join(work_dir, name)}')
 
 
 # ---------------------------------------------------------------- progress
@@ -242,25 +349,42 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
                    progress: bool = True,
                    max_chunks: Optional[int] = None,
                    keep_work_dir: bool = False,
+                   overwrite: bool = False,
                    logger=None) -> GenerateResult:
     """Compute selective-search proposals for a folder or list of images.
 
     Writes a ProposalStore at ``out_path`` (keys: paths relative to the image
     root, '/'-separated). Resumable: finished chunks in ``out_path + '.work'``
-    are reused. ``max_chunks`` computes at most that many new chunks and
-    returns without building the store (``result.path is None``), which
-    lets a long job run in time slices.
+    are reused (resume is per chunk, see the module docstring).
+    ``max_chunks`` computes at most that many new chunks and returns without
+    building the store (``result.path is None``), which lets a long job run
+    in time slices.
+
+    Refused before any work (ValueError / FileExistsError, one line): an
+    output that is, contains or (for an image folder) lies inside the image
+    root, and an existing output that is not a proposal store. An existing
+    complete store made with the same settings is kept and returned at once
+    (``result.already_complete``); one made with other settings raises
+    ValueError unless ``overwrite=True``, which recomputes and replaces it.
     """
     spec = get_filter(filter)
+    check_output(out_path, *input_root(image_root_or_list, image_root))
     root, keys = resolve_inputs(image_root_or_list, image_root)
     if not keys:
         raise ValueError(f'no images found in {image_root_or_list} '
                          f'(extensions: {", ".join(IMAGE_EXTENSIONS)})')
     params = dict(scale=float(scale), sigma=float(sigma),
                   min_size=int(min_size), neighbours=neighbours)
+    manifest = _manifest(root, keys, spec, chunk_size, params)
+    for path in clean_stale_temps(out_path):
+        _log(logger, f'removed {path}, left by an interrupted write of '
+             f'{out_path}')
+    if is_store(out_path):
+        done = _existing_store(out_path, manifest, overwrite, logger)
+        if done is not None:
+            return done
     work_dir = out_path.rstrip('/') + WORK_SUFFIX
-    _prepare_work_dir(work_dir, _manifest(root, keys, spec, chunk_size,
-                                          params))
+    _prepare_work_dir(work_dir, manifest, overwrite, logger)
     chunks = [keys[i:i + chunk_size] for i in range(0, len(keys), chunk_size)]
     done = {c: r for c in range(len(chunks))
             if osp.isfile(_shard_path(work_dir, c))
@@ -283,7 +407,41 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     if len(done) < len(chunks):
         return result
     return _finish(out_path, work_dir, root, chunks, done, spec, params,
-                   result, keep_work_dir, logger)
+                   manifest, result, keep_work_dir, logger)
+
+
+def _existing_store(out_path, manifest, overwrite,
+                    logger) -> Optional[GenerateResult]:
+    """A result for a complete store with the same settings; None to
+    (re)compute it (``overwrite``); ValueError when the settings differ."""
+    meta = read_meta(out_path) or {}
+    recorded = meta.get('manifest')
+    if overwrite:
+        _log(logger, f'overwrite: recomputing the existing store {out_path}')
+        return None
+    fix = ('choose another output path, or pass --overwrite '
+           '(overwrite=True) to replace it')
+    if not isinstance(recorded, dict):
+        raise ValueError(f'output {out_path} is a proposal store whose '
+                         f'settings were not recorded; {fix}')
+    diff = _diff(recorded, _store_manifest(manifest))
+    if diff:
+        raise ValueError(
+            f'output {out_path} is a finished proposal store made with '
+            f'different settings ({", ".join(diff)}); {fix}')
+    res = GenerateResult(out_path, manifest['num_images'],
+                         already_complete=True)
+    try:
+        with open(osp.join(out_path, 'report.json')) as f:
+            report = json.load(f)
+        res.bad = [(b['key'], b['reason']) for b in report['bad_files']]
+        res.stage_counts = dict(report['stage_counts'])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    _log(logger, f'proposal store {out_path} is already complete with these '
+         f'settings ({manifest["num_images"]} images, filter '
+         f'{manifest["filter"]}): nothing to do (--overwrite recomputes it)')
+    return res
 
 
 def _run_chunks(chunks, todo, cfg, workers, prog):
@@ -315,8 +473,8 @@ def _run_chunks(chunks, todo, cfg, workers, prog):
             pool.join()
 
 
-def _finish(out_path, work_dir, root, chunks, done, spec, params, result,
-            keep_work_dir, logger) -> GenerateResult:
+def _finish(out_path, work_dir, root, chunks, done, spec, params, manifest,
+            result, keep_work_dir, logger) -> GenerateResult:
     keys, boxes, stages = [], [], {}
     names = [f'stage{i}' for i in range(len(spec.stages))] + ['whole_image']
     for c in range(len(chunks)):
@@ -332,7 +490,8 @@ def _finish(out_path, work_dir, root, chunks, done, spec, params, result,
                   num_bad=len(result.bad), stage_counts=result.stage_counts,
                   bad_files=[dict(key=k, reason=r) for k, r in result.bad])
     meta = dict(filter=spec.name, stages=[repr(s) for s in spec.stages],
-                selective_search=params, image_root=osp.abspath(root))
+                selective_search=params, image_root=osp.abspath(root),
+                manifest=_store_manifest(manifest))
     bad_txt = ''.join(f'{k}\t{r}\n' for k, r in result.bad)
     write_store(out_path, keys, boxes, meta, extra_files={
         'report.json': json.dumps(report, indent=1, sort_keys=True),
@@ -360,4 +519,5 @@ def _log(logger, msg: str) -> None:
 
 
 __all__ = ['generate_store', 'propose_image', 'list_images',
-           'resolve_inputs', 'GenerateResult', 'Progress']
+           'resolve_inputs', 'input_root', 'check_output', 'GenerateResult',
+           'Progress']
