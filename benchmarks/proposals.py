@@ -8,11 +8,11 @@ For each worker count it runs ``generate_store`` on the folder and prints
 seconds per image (wall clock / images, after the one-off numba compile) and
 images per second. Recall is that of the filter-eligible ground-truth boxes
 (non-crowd, w, h >= 32, aspect <= 3, 0.3 <= sqrt(wh / WH) <= 0.8) by a
-stored proposal at IoU >= 0.5; boxes/img is the stored (filtered) count.
+stored proposal at IoU >= 0.5 (mmsoco/proposals/eval.py, shared with
+tests/test_proposals_quality.py); boxes/img is the stored (filtered) count.
 A per-stage profile on one core says where the time goes.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -29,45 +29,9 @@ import numpy as np  # noqa: E402
 from mmsoco.proposals import (ProposalStore, filter_boxes,  # noqa: E402
                               generate_store, load_rgb)
 from mmsoco.proposals import selective_search as ss  # noqa: E402
+from mmsoco.proposals.eval import eligible_gt, recall  # noqa: E402
 
 COCO = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
-
-
-def eligible_gt(ann_file):
-    """{file_name: (G, 4) x1y1x2y2} of the boxes the filter could keep."""
-    with open(ann_file) as f:
-        ann = json.load(f)
-    imgs = {i['id']: i for i in ann['images']}
-    gt = {i['file_name']: [] for i in ann['images']}
-    for a in ann['annotations']:
-        x, y, w, h = a['bbox']
-        im = imgs[a['image_id']]
-        rel = np.sqrt(w * h / (im['width'] * im['height']))
-        if a.get('iscrowd') or w < 32 or h < 32 or max(w / h, h / w) > 3 \
-                or not 0.3 <= rel <= 0.8:
-            continue
-        gt[im['file_name']].append([x, y, x + w, y + h])
-    return {k: np.array(v, np.float64).reshape(-1, 4) for k, v in gt.items()}
-
-
-def iou(a, b):
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa
-    return inter / (area(a)[:, None] + area(b)[None] - inter)
-
-
-def recall(store, gt, keys):
-    hit = tot = nbox = 0
-    for k in keys:
-        boxes = store[k]
-        nbox += len(boxes)
-        g = gt.get(osp.basename(k), np.zeros((0, 4)))
-        if len(g):
-            hit += int((iou(g, boxes).max(1) >= 0.5).sum())
-            tot += len(g)
-    return hit / max(tot, 1), tot, nbox / max(len(keys), 1)
 
 
 def profile(paths, neighbours):
