@@ -3,6 +3,7 @@
 It has a SyncBN layer (reverted to BN on CPU by mmsoco.compat) and a hook that
 writes, per rank, every iteration it ran and its final parameters.
 """
+import os
 import os.path as osp
 
 import torch
@@ -48,7 +49,8 @@ class ToyDataset(Dataset):
 
 @HOOKS.register_module(force=True)
 class RankRecorderHook(Hook):
-    """Save {iters, params} of this rank to work_dir/rank<r>.pt after the run."""
+    """Save iters, params, world size, MASTER_PORT of this rank to
+    work_dir/rank<r>.pt at the end of the run."""
 
     def before_run(self, runner):
         self.iters = []
@@ -62,5 +64,6 @@ class RankRecorderHook(Hook):
         params = {k: v.detach().clone() for k, v in model.named_parameters()}
         torch.save(dict(iters=self.iters, params=params,
                         world_size=get_world_size(),
+                        master_port=os.environ.get('MASTER_PORT'),
                         dtype=getattr(model, 'last_dtype', None)),
                    osp.join(runner.work_dir, f'rank{get_rank()}.pt'))
