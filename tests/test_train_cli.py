@@ -33,9 +33,36 @@ def assert_one_line_error(proc, *needles):
      ["'train_cfg.max_iter'", 'does not exist']),
     ([TOY_CONFIG, '--cfg-options', 'nosuch.key=1'], ["'nosuch.key'"]),
     ([TOY_CONFIG, '--resume', 'missing.pth'], ['missing.pth']),
+    ([TOY_CONFIG, '--cfg-options', 'foo'], ["'foo'", 'key=value']),
+    ([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iters=2', '=3'],
+     ["'=3'", 'key=value']),
+    ([TOY_CONFIG, '--launcher', 'pytorch'],
+     ['--launcher pytorch', 'RANK', 'WORLD_SIZE', 'tools/dist_train.sh']),
+    ([TOY_CONFIG, '--launcher', 'slurm'],
+     ['--launcher slurm', 'SLURM_PROCID', 'tools/slurm_train.sh']),
 ])
 def test_bad_input_gives_one_line(args, needles, tool_env):
+    for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT',
+                 'SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'):
+        tool_env.pop(name, None)  # as when run by hand, outside a launcher
     assert_one_line_error(run_train(args, tool_env), *needles)
+
+
+def test_launcher_env_check_accepts_a_launched_process():
+    """The check refuses only what mmengine would die on."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('mmsoco_train_tool', TRAIN)
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    torchrun = dict(RANK='1', WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
+                    MASTER_PORT='29500', LOCAL_RANK='1')
+    train.check_launcher_env('pytorch', torchrun)
+    train.check_launcher_env('none', {})
+    train.check_launcher_env('slurm', dict(
+        SLURM_PROCID='0', SLURM_NTASKS='2', SLURM_NODELIST='n1'))
+    del torchrun['MASTER_PORT']
+    with pytest.raises(train.UsageError, match=r'needs MASTER_PORT in'):
+        train.check_launcher_env('pytorch', torchrun)
 
 
 def test_existing_cfg_options_train(tmp_path, tool_env):

@@ -20,8 +20,50 @@ class UsageError(Exception):
     """A mistake in the command line or config, reported in one line."""
 
 
-def parse_args(argv=None):
+# What each multi-process launcher reads from the environment, and where
+# that environment comes from.
+LAUNCHER_ENV = {
+    'pytorch': (('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+                'start it with tools/dist_train.sh CONFIG NPROC (torchrun)'),
+    'slurm': (('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'),
+              'start it with tools/slurm_train.sh (srun)'),
+}
+
+
+def _cfg_options_action():
     from mmengine.config import DictAction
+
+    class CfgOptionsAction(DictAction):
+        """mmengine's DictAction, but ``foo`` without '=' is a usage error
+        instead of a ValueError from deep inside argparse."""
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            for kv in values:
+                if '=' not in kv or kv.startswith('='):
+                    raise UsageError(
+                        f'--cfg-options expects key=value pairs, got {kv!r}'
+                        ' (e.g. --cfg-options train_cfg.max_iters=10)')
+            super().__call__(parser, namespace, values, option_string)
+
+    return CfgOptionsAction
+
+
+def check_launcher_env(launcher, environ=None):
+    """A multi-process launcher outside its launch tool fails in mmengine
+    with a KeyError; say what is missing and how to start it instead."""
+    environ = os.environ if environ is None else environ
+    if launcher not in LAUNCHER_ENV:
+        return
+    names, how = LAUNCHER_ENV[launcher]
+    missing = [n for n in names if n not in environ]
+    if missing:
+        raise UsageError(
+            f'--launcher {launcher} needs {", ".join(missing)} in the '
+            f'environment, which is not set: {how}, or use --launcher none '
+            'for one process')
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train with mmsoco')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go '
@@ -31,9 +73,10 @@ def parse_args(argv=None):
         help='resume from PATH, or, without a value, from the latest '
         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (CUDA)')
+                        help='automatic mixed precision (fp16 with loss '
+                        'scaling on CUDA, bf16 autocast on the CPU)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
+        '--cfg-options', nargs='+', action=_cfg_options_action(), default={},
         help='override config keys, e.g. train_cfg.max_iters=10; every key '
         'must already exist in the config')
     parser.add_argument('--launcher', default='none',
@@ -44,6 +87,7 @@ def parse_args(argv=None):
     if args.launcher not in LAUNCHERS:
         raise UsageError(f'unknown --launcher {args.launcher!r}: choose one '
                          f'of {", ".join(LAUNCHERS)}')
+    check_launcher_env(args.launcher)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
