@@ -32,6 +32,7 @@ setup(
         'mmselfsup==1.0.0',
         'numpy>=1.22',
         'opencv-python>=4.5',
+        'Pillow>=9',  # image_io re-checks truncated JPEG/PNG files
         'scikit-image>=0.19',  # demo photos
         'numba>=0.59',  # compiled selective-search loops
         'pycocotools',

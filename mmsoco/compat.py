@@ -6,6 +6,12 @@ patch below is small, named after what it fixes, idempotent, and covered by a
 test in ``tests/test_compat.py`` that fails without it. ``apply_all()`` runs
 when ``mmsoco`` is imported, so configs with ``default_scope='mmsoco'`` and
 every tool get a working stack without doing anything.
+
+Not here on purpose: ``CPUAmpOptimWrapper``
+(``mmsoco/engine/optimizers/cpu_amp_optim_wrapper.py``). mmengine's
+AmpOptimWrapper is CUDA-only by design, not broken by a newer torch; bf16
+autocast on the CPU is a feature, registered as an optim wrapper that configs
+and ``tools/train.py --amp`` select, and it patches nothing.
 """
 import contextlib
 import functools

@@ -1,6 +1,9 @@
 """Selective-search proposals: algorithm, filters, store and generator.
 
-Reading a store needs numpy only; computing proposals also needs numba.
+``ProposalStore`` itself is plain numpy (``np.load(mmap_mode='r')``), but
+importing this package also imports OpenCV (``image_io``) and, through
+``mmsoco``, torch and mmengine (``import mmsoco`` applies the stack's compat
+patches). Computing proposals also needs numba and Pillow.
 """
 from .filters import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
 from .generator import (GenerateResult, generate_store, list_images,
@@ -17,7 +20,8 @@ def selective_search(*args, **kwargs):
 
 __all__ = [
     'ProposalStore', 'write_store', 'write_store_arrays', 'generate_store',
-    'GenerateResult', 'propose_image', 'list_images', 'selective_search', 'filter_boxes',
+    'GenerateResult', 'propose_image', 'list_images', 'selective_search',
+    'filter_boxes',
     'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'BadImage',
     'load_rgb', 'decode_rgb'
 ]
