@@ -13,7 +13,9 @@
 #   PYTHON            interpreter for a new .venv (default: python3.11, python3)
 #   TORCH_SPEC        pip requirement for torch (default: torch==2.13.0)
 #   TORCH_INDEX_URL   extra index for torch, e.g. a CUDA wheel index
-#   FORCE_CUDA=1      build mmcv's CUDA ops even where no GPU is visible
+#   FORCE_CUDA=1      build mmcv's CUDA ops even where no GPU is visible (and,
+#                     like a CUDA TORCH_INDEX_URL, replace a CPU torch in an
+#                     existing .venv; mmcv is then rebuilt for the new torch)
 #   MMCV_JOBS         parallel compile jobs for mmcv (default: nproc)
 #   MMSOCO_CACHE      where built wheels are cached (default: ~/.cache/mmsoco)
 #   MMSOCO_MIN_FREE_GB  free disk required before starting (default: 4)
@@ -69,18 +71,20 @@ pip_strict() {
   rm -f "$log"
 }
 
-torch_ok() { "$VPY" - "$TORCH_SPEC" <<'EOF' 2>/dev/null
-import sys
-from packaging.requirements import Requirement
-import torch
-req = Requirement(sys.argv[1])
-sys.exit(0 if req.specifier.contains(torch.__version__.split('+')[0], prereleases=True) else 1)
-EOF
-}
+CHECKS="$REPO/tools/setup_env_checks.py"  # the Python-side decisions (tested)
+# CUDA asked for (FORCE_CUDA=1 or a CUDA wheel index): a CPU torch in an
+# existing .venv then does not count as installed and is replaced.
+WANT_CUDA=0
+if "$VPY" "$CHECKS" want-cuda; then WANT_CUDA=1; fi
+torch_ok() { "$VPY" "$CHECKS" torch-ok "$TORCH_SPEC" "$WANT_CUDA" 2>/dev/null; }
 pip_strict "$RUNTIME_SETUPTOOLS" wheel packaging ninja numpy
 if torch_ok; then
   say "torch already installed: $("$VPY" -c 'import torch; print(torch.__version__)')"
 else
+  if [ "$WANT_CUDA" = 1 ] && "$VPY" -c 'import torch' >/dev/null 2>&1; then
+    say "replacing torch $("$VPY" -c 'import torch; print(torch.__version__)') (no CUDA) by a CUDA build"
+    "$VPY" -m pip uninstall -y -q torch >/dev/null 2>&1 || true
+  fi
   say "installing $TORCH_SPEC"
   if [ -n "${TORCH_INDEX_URL:-}" ]; then
     pip_strict "$TORCH_SPEC" --extra-index-url "$TORCH_INDEX_URL"
@@ -90,14 +94,10 @@ else
 fi
 
 # ---------------------------------------------------------------- mmcv with ops
-KEY=$("$VPY" - "$MMCV_VERSION" <<'EOF'
-import sys, os, torch
-variant = f'cu{torch.version.cuda}' if (torch.version.cuda and (torch.cuda.is_available() or os.environ.get('FORCE_CUDA') == '1')) else 'cpu'
-print(f'mmcv-{sys.argv[1]}_torch-{torch.__version__}_cp{sys.version_info[0]}{sys.version_info[1]}_{variant}')
-EOF
-)
+KEY=$("$VPY" "$CHECKS" key "$MMCV_VERSION")  # mmcv, torch, Python, cpu|cu<ver>
 WHEEL_DIR="$CACHE/wheels/$KEY"
-mmcv_ok() { "$VPY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" >/dev/null 2>&1; }
+MARKER="$VENV/.mmcv-build-key"  # which build the installed mmcv is
+mmcv_ok() { "$VPY" "$CHECKS" mmcv-ok "$MMCV_VERSION" "$KEY" "$MARKER" >/dev/null 2>&1; }
 
 build_mmcv() {
   local work; work=$(mktemp -d)
@@ -120,12 +120,13 @@ build_mmcv() {
 }
 
 if mmcv_ok; then
-  say "mmcv $MMCV_VERSION with ops already installed"
+  say "mmcv $MMCV_VERSION with ops already installed ($KEY)"
 else
   ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1 || build_mmcv
-  say "installing cached $(basename "$WHEEL_DIR"/mmcv-*.whl)"
+  say "installing cached $(basename "$WHEEL_DIR"/mmcv-*.whl) ($KEY)"
   pip_strict --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
 fi
+echo "$KEY" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"
 
 # ---------------------------------------------------------------- the stack + mmsoco
 say "installing ${STACK[*]} and mmsoco (editable)"
