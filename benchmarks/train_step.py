@@ -1,7 +1,7 @@
-"""Seconds per SoCo training step on the CPU.
+"""Seconds per SoCo training step, on the CPU or a GPU.
 
     python benchmarks/train_step.py [--config configs/soco_r50_fpn_demo.py]
-        [--batch N] [--steps N] [--threads N]
+        [--batch N] [--steps N] [--threads N] [--device cpu|cuda] [--amp]
 
 One step = data preprocessing, the online and target forward passes over
 all views and boxes, backward, the LARS update and the EMA target update:
@@ -35,10 +35,17 @@ def parse_args():
     parser.add_argument('--steps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--device', default=None,
+                        help='cpu or cuda (default: cuda when available)')
+    parser.add_argument('--amp', action='store_true',
+                        help='fp16 autocast with dynamic loss scaling '
+                        '(AmpOptimWrapper, CUDA)')
+    parser.add_argument('--pool-modes', nargs='+',
+                        default=['all_levels', 'assigned_level'])
     return parser.parse_args()
 
 
-def build(cfg, pool_mode: str):
+def build(cfg, pool_mode: str, device: str, amp: bool):
     from mmsoco.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg['pool_mode'] = pool_mode
@@ -46,8 +53,10 @@ def build(cfg, pool_mode: str):
     model = MODELS.build(model_cfg)
     model.init_weights()
     from mmengine.model import revert_sync_batchnorm
-    model = revert_sync_batchnorm(model).train()
+    model = revert_sync_batchnorm(model).to(device).train()
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
+    if amp:
+        wrapper_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
     constructor = wrapper_cfg.pop('constructor',
                                   'DefaultOptimWrapperConstructor')
     optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
@@ -55,13 +64,21 @@ def build(cfg, pool_mode: str):
     return model, optim
 
 
-def time_steps(model, optim, batch, steps: int, warmup: int) -> float:
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def time_steps(model, optim, batch, steps: int, warmup: int,
+               device: str) -> float:
     total_iters = warmup + steps
     times = []
     for it in range(total_iters):
+        sync(device)
         start = time.perf_counter()
         model.update_target(it, total_iters)
         model.train_step(copy.deepcopy(batch), optim)
+        sync(device)
         times.append(time.perf_counter() - start)
     return sum(times[warmup:]) / steps
 
@@ -82,14 +99,19 @@ def main():
     batch_size = args.batch or cfg.train_dataloader.batch_size
     batch = random_soco_batch(batch=batch_size, sizes=tuple(args.views),
                               k=4, seed=0)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     rows = []
-    for mode in ('all_levels', 'assigned_level'):
-        model, optim = build(cfg, mode)
-        sec = time_steps(model, optim, batch, args.steps, args.warmup)
+    for mode in args.pool_modes:
+        model, optim = build(cfg, mode, device, args.amp)
+        sec = time_steps(model, optim, batch, args.steps, args.warmup,
+                         device)
         rows.append((mode, batch_size, sec, batch_size / sec))
+        del model, optim
+    where = (torch.cuda.get_device_name() if device.startswith('cuda')
+             else f'{torch.get_num_threads()} threads')
     print(f'\nconfig: {osp.relpath(args.config, REPO)}  views: '
-          f'{"/".join(map(str, args.views))}  threads: '
-          f'{torch.get_num_threads()}  torch {torch.__version__}  '
+          f'{"/".join(map(str, args.views))}  device: {device} ({where})'
+          f'{"  amp fp16" if args.amp else ""}  torch {torch.__version__}  '
           f'cpu: {os.cpu_count()} cores  load average (1/5/15 min): '
           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
     print('| pool_mode | batch | s/step | images/s |')
