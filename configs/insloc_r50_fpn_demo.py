@@ -21,6 +21,9 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,
     pin_memory=False,
+    # 12 images, batch 4: iterate over epochs without restart warnings
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # build_demo: make the demo images under data_root on first use
     dataset=dict(data_root=data_root, build_demo=True))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 auto_scale_lr = dict(enable=False)  # LR 0.03 as given for a 4-image batch

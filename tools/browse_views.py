@@ -1,4 +1,4 @@
-"""Look at what SoCo asks the model to match: one PNG per sample.
+"""Look at what SoCo or InsLoc asks the model to match: one PNG per sample.
 
     python tools/browse_views.py CONFIG [--out work_dirs/browse_views]
         [--num 8] [--seed 0] [--data-root DIR] [--proposals STORE]
@@ -11,6 +11,13 @@ cutout), with its boxes. A box is drawn in its proposal's colour and
 labelled ``p<pair>:<id>`` (``id`` = the proposal's index in the store,
 ``whole`` when the pair shares no proposal and falls back to the whole
 view), so partner boxes across views carry the same colour and label.
+
+With an InsLoc config (its pipeline has ``InsLocCopyPaste``) each PNG shows
+the source image with the foreground crop of each composite (``query`` /
+``key`` frames), then each composite as the model receives it (after colour
+and flip; ``--no-colour`` skips colour) with its instance box, titled with
+the image its background came from. ``--seed`` fixes the crops, boxes,
+colour and the choice of backgrounds.
 """
 import argparse
 import os
@@ -32,7 +39,8 @@ VIEW_COLOURS = [(255, 255, 255), (0, 200, 255), (255, 120, 0), (0, 255, 0)]
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description='Write one PNG per sample with every SoCo view, its '
-        'boxes and their proposal ids.')
+        'boxes and their proposal ids, or with InsLoc\'s source image and '
+        'its query / key composites with their boxes.')
     p.add_argument('config', help='a training config (its train dataset)')
     p.add_argument('--out', default='work_dirs/browse_views')
     p.add_argument('--num', type=int, default=8, help='samples to draw')
@@ -86,14 +94,65 @@ def original_panel(info: dict, meta: dict) -> np.ndarray:
     from mmsoco.datasets.transforms.loading import read_rgb
     img = cv2.cvtColor(read_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
     panel, s = fit(img)
-    for box in info['proposals']:
+    for box in info.get('proposals', ()):
         draw_box(panel, np.asarray(box) * s, (160, 160, 160), thickness=1)
     for v, (x, y, w, h) in enumerate(meta.get('crops', [])):
         draw_box(panel, np.array([x, y, x + w, y + h]) * s,
                  VIEW_COLOURS[v % len(VIEW_COLOURS)], f'view {v + 1}', 2)
     title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}, '
-          f'{len(info["proposals"])} proposals')
+          f'{len(info.get("proposals", ()))} proposals')
     return panel
+
+
+COMPOSITE_NAMES = ('query', 'key')
+
+
+def composite_name(v: int) -> str:
+    return COMPOSITE_NAMES[v] if v < len(COMPOSITE_NAMES) else f'view {v + 1}'
+
+
+def is_insloc(ds) -> bool:
+    return any(type(t).__name__ == 'InsLocCopyPaste'
+               for t in ds.pipeline.transforms)
+
+
+def insloc_results(ds, info: dict) -> dict:
+    """The pipeline's results just before packing (the composites' crops,
+    boxes, flips and background paths are still there)."""
+    results = dict(info)
+    for t in ds.pipeline.transforms:
+        if type(t).__name__.startswith('Pack'):
+            break
+        results = t(results)
+    return results
+
+
+def insloc_panels(info: dict, results: dict) -> list:
+    """The source image with every composite's foreground crop, then every
+    composite with its box."""
+    from mmsoco.datasets.transforms.loading import read_rgb
+    img = cv2.cvtColor(read_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
+    panel, s = fit(img)
+    for v, params in enumerate(results['composites']):
+        x, y, w, h = params.crop
+        draw_box(panel, np.array([x, y, x + w, y + h]) * s,
+                 VIEW_COLOURS[1 + v % 3], f'{composite_name(v)} crop')
+    title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}')
+    panels = [panel]
+    flips = results.get('flips', [False] * len(results['views']))
+    bgs = results.get('bg_paths', [])
+    for v, (view, box) in enumerate(zip(results['views'],
+                                        results['view_boxes'])):
+        panel, s = fit(cv2.cvtColor(np.ascontiguousarray(view),
+                                    cv2.COLOR_RGB2BGR))
+        box = np.asarray(box, np.float32).reshape(-1, 4)[0]
+        draw_box(panel, box * s, VIEW_COLOURS[1 + v % 3],
+                 composite_name(v)[0])
+        bg = f', bg {osp.basename(bgs[v])}' if v < len(bgs) else ''
+        title(panel, f'{composite_name(v)} {view.shape[1]}x{view.shape[0]}'
+              + (' flipped' if flips[v] else '') + bg)
+        panels.append(panel)
+    return panels
 
 
 def view_panels(inputs, sample) -> list:
@@ -170,14 +229,20 @@ def main(argv=None) -> int:
     for i, t in enumerate(ds.pipeline.transforms):
         if hasattr(t, 'set_rng'):
             t.set_rng(np.random.default_rng([args.seed, i]))
+    if hasattr(ds, 'set_rng'):  # InsLoc's choice of backgrounds
+        ds.set_rng(np.random.default_rng([args.seed, 1000]))
+    insloc = is_insloc(ds)
     os.makedirs(args.out, exist_ok=True)
     stop = min(len(ds), args.start + args.num)
     for n, idx in enumerate(range(args.start, stop)):
         info = ds.get_data_info(idx)
-        item = ds.pipeline(dict(info))
-        sample = item['data_samples']
-        panels = [original_panel(info, sample.metainfo)]
-        panels += view_panels(item['inputs'], sample)
+        if insloc:
+            panels = insloc_panels(info, insloc_results(ds, info))
+        else:
+            item = ds.pipeline(dict(info))
+            sample = item['data_samples']
+            panels = [original_panel(info, sample.metainfo)]
+            panels += view_panels(item['inputs'], sample)
         name = osp.splitext(info['key'].replace('/', '_'))[0]
         path = osp.join(args.out, f'{idx:05d}_{name}.png')
         write_png(path, side_by_side(panels))

@@ -4,9 +4,10 @@
                                    [--arch auto|fpn|c4] [--source online|target]
 
 SoCo / SoCo* / InsLoc (FPN) checkpoints give ``backbone.*``, ``neck.*`` and
-``roi_head.bbox_head.shared_convs.{0..3}`` / ``shared_fcs.0``; SoCoC4 gives
-``backbone.*`` and ``roi_head.shared_head.layer4.*``. The mmdet export loads
-with ``model.init_cfg=dict(type='mmsoco.TransferPretrained', checkpoint=OUT)``
+``roi_head.bbox_head.shared_convs.{0..3}`` / ``shared_fcs.0``; SoCoC4 and
+InsLocC4 give ``backbone.*`` and ``roi_head.shared_head.layer4.*``. The
+mmdet export loads with
+``model.init_cfg=dict(type='mmsoco.TransferPretrained', checkpoint=OUT)``
 (configs/transfer/); ``--format detectron2`` writes the .pkl layout
 detectron2 loads with matching heuristics.
 """

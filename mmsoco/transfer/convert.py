@@ -1,10 +1,11 @@
 """mmsoco checkpoint -> detector weights, as pure functions of state dicts.
 
-An mmsoco pretraining checkpoint (SoCo, SoCo*, InsLoc: FPN; SoCoC4: C4)
-holds the online network under ``backbone.*``, ``neck.*``, ``bbox_head.*``
-(or ``shared_head.layer4.*`` for C4), plus ``projector.*``, ``predictor.*``
-and the EMA copy ``target.*`` (CONTRACTS.md). Only the detector's part of the
-online (or, on request, the target) network is exported:
+An mmsoco pretraining checkpoint (SoCo, SoCo*, InsLoc: FPN; SoCoC4,
+InsLocC4: C4) holds the online network under ``backbone.*``, ``neck.*``,
+``bbox_head.*`` (or ``shared_head.layer4.*`` for C4), plus ``projector.*``,
+``predictor.*`` (SoCo), ``queue.*`` (InsLoc) and the EMA copy ``target.*``
+(CONTRACTS.md). Only the detector's part of the online (or, on request, the
+target) network is exported:
 
 =========================================  ==================================
 mmsoco key                                 mmdet key
@@ -28,7 +29,7 @@ import torch
 
 FPN, C4 = 'fpn', 'c4'
 # mmsoco algorithm types (model.type in the saved config) per architecture.
-KNOWN_TYPES = {FPN: ('SoCo', 'InsLoc'), C4: ('SoCoC4', )}
+KNOWN_TYPES = {FPN: ('SoCo', 'InsLoc'), C4: ('SoCoC4', 'InsLocC4')}
 SOURCES = ('online', 'target')
 FORMATS = ('mmdet', 'detectron2')
 # prefixes of the mmdet keys an export fills, per architecture
@@ -104,7 +105,8 @@ def detect_arch(state_dict: Mapping[str, torch.Tensor],
         raise ExportError(
             f'{name} is not an mmsoco pretraining checkpoint: expected '
             'backbone.* with projector.*/target.* keys (SoCo, SoCoC4, '
-            f'InsLoc), found top-level modules {sorted(_top(keys))[:8]}')
+            f'InsLoc, InsLocC4), found top-level modules '
+            f'{sorted(_top(keys))[:8]}')
     if _has(keys, 'shared_head.layer4.') and not _has(keys, 'neck.'):
         return C4
     if _has(keys, 'neck.') and _has(keys, 'bbox_head.shared_convs.') \

@@ -5,17 +5,6 @@
 # (`projector`) -> L2 norm. Key network `target` by EMA m = 0.999, shuffle-BN,
 # one 128 x 65536 queue per level, InfoNCE T = 0.2 summed over levels, anchor
 # box augmentation of the query's P5 box.
-custom_imports = dict(
-    imports=[
-        'mmsoco.datasets.insloc_dataset',
-        'mmsoco.datasets.transforms.insloc_composite',
-        'mmsoco.datasets.transforms.insloc_random_flip',
-        'mmsoco.datasets.transforms.pack_insloc_inputs',
-        'mmsoco.models.necks.insloc_projector',
-        'mmsoco.models.algorithms.insloc',
-        'mmsoco.models.algorithms.insloc_c4',
-    ],
-    allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='InsLoc',
@@ -68,3 +57,5 @@ model = dict(
         iou_thr=0.5,
         top_k=4000,
         nms_thr=0.7))
+# stop before the first step, in one line, if queue_len < the global batch
+custom_hooks = [dict(type='QueueLengthCheckHook')]

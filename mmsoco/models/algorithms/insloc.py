@@ -11,13 +11,14 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import get_world_size
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
 from ..losses.info_nce import multi_level_info_nce
 from ..utils.anchor_box_aug import ANCHOR_RATIOS, ANCHOR_SIDES, augment_boxes
-from ..utils.feature_queue import FeatureQueue, ring_indices
+from ..utils.feature_queue import FeatureQueue
 from ..utils.momentum import ema_update_
 from ..utils.rois import boxes_to_rois
 from ..utils.shuffle_bn import (batch_shuffle, batch_unshuffle,
@@ -34,7 +35,8 @@ class InsLoc(BaseModel):
     ``bbox_head`` (4conv1fc, shared by the levels) -> ``projector``
     (FC 1024, Linear 128) -> L2 norm; key network ``target`` (ModuleDict
     over the same names) follows ``target = m * target + (1 - m) * query``
-    once per training step.
+    once per training step over the parameters; as in MoCo the key network
+    keeps its own BN running statistics (from its own, shuffled, batches).
 
     Args:
         backbone, neck, bbox_head, projector: module configs.
@@ -49,9 +51,14 @@ class InsLoc(BaseModel):
             ``levels=()`` turns it off. Other keys: see
             :func:`~mmsoco.models.utils.anchor_box_aug.augment_boxes`.
         level_loss_weights: per-level loss weights (all 1).
+
+    Losses: ``loss_p2`` ... ``loss_p5`` (one InfoNCE per level; mmengine
+    sums them).
     """
 
     ONLINE = ('backbone', 'neck', 'bbox_head', 'projector')
+    # loss names: f'{LOSS_PREFIX}{FIRST_LEVEL + level index}'
+    LOSS_PREFIX, FIRST_LEVEL = 'loss_p', 2
 
     def __init__(self,
                  backbone: dict,
@@ -114,7 +121,20 @@ class InsLoc(BaseModel):
     @torch.no_grad()
     def momentum_update(self) -> None:
         for n in self.ONLINE:
-            ema_update_(self.target[n], getattr(self, n), self.momentum)
+            ema_update_(self.target[n], getattr(self, n), self.momentum,
+                        copy_buffers=False)
+
+    def check_global_batch(self, global_batch: int) -> None:
+        """Refuse a global batch the queue cannot hold (one line, naming
+        ``queue_len`` and the fix). Any batch up to the queue's length
+        works: the queue wraps around."""
+        if global_batch > self.queue.length:
+            raise ValueError(
+                f'{type(self).__name__}: queue_len={self.queue.length} is '
+                f'shorter than the global batch {global_batch} (batch per '
+                'GPU x GPUs): each step enqueues the whole batch of keys; '
+                f'set model.queue_len >= {global_batch} or use a smaller '
+                'batch')
 
     # ----------------------------------------------------------- network
     def extract_feat(self, img: Tensor,
@@ -163,8 +183,8 @@ class InsLoc(BaseModel):
                              'InsLocCopyPaste(num_views=2)')
         q_img, k_img = inputs
         boxes = self._view_boxes(data_samples, q_img.device)
-        global_batch = concat_all_gather(boxes[:, 1]).shape[0]
-        ring_indices(0, global_batch, self.queue.length)  # checks the size
+        # each step enqueues the keys of every rank: world x B of them
+        self.check_global_batch(get_world_size() * boxes.shape[0])
         q = self.embed(self.extract_feat(q_img, self.online_nets),
                        self.query_boxes(boxes[:, 0], q_img.shape[-2:]),
                        self.online_nets)
@@ -176,7 +196,8 @@ class InsLoc(BaseModel):
             list(q), list(k),
             # a copy: enqueue below overwrites the queue in place
             [self.queue.keys(lv).clone() for lv in range(self.num_levels)],
-            self.temperature, self.level_loss_weights)
+            self.temperature, self.level_loss_weights,
+            prefix=self.LOSS_PREFIX, first_level=self.FIRST_LEVEL)
         if self.training:
             self.queue.enqueue(
                 torch.stack([concat_all_gather(k[lv])

@@ -16,10 +16,11 @@ class InsLocC4(InsLoc):
     loads into Mask R-CNN C4) -> 7x7 average pool -> ``projector``
     (2048 -> 1024 -> 128) -> L2 norm; one level, one queue. The box
     augmentation (stride-16 anchors) applies to C4, the only level, unless
-    ``box_aug=None``.
+    ``box_aug=None``. Loss: ``loss_c4``.
     """
 
     ONLINE = ('backbone', 'shared_head', 'projector')
+    LOSS_PREFIX, FIRST_LEVEL = 'loss_c', 4
 
     def __init__(self, backbone: dict, shared_head: dict, projector: dict,
                  roi_pooler: dict = dict(type='BoxRoIPooler',

@@ -1,3 +1,4 @@
+from .insloc_projector import InsLocProjector
 from .mlp import SoCoMLP
 
-__all__ = ['SoCoMLP']
+__all__ = ['SoCoMLP', 'InsLocProjector']

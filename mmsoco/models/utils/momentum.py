@@ -32,10 +32,15 @@ def _pairs(target: nn.Module, online: nn.Module,
 
 
 @torch.no_grad()
-def ema_update_(target: nn.Module, online: nn.Module, tau: float) -> None:
-    """target = tau * target + (1 - tau) * online over parameters, in place;
-    buffers (BN running statistics, counters) are copied from ``online``."""
+def ema_update_(target: nn.Module, online: nn.Module, tau: float,
+                copy_buffers: bool = True) -> None:
+    """target = tau * target + (1 - tau) * online over parameters, in place.
+
+    With ``copy_buffers`` (SoCo) the buffers (BN running statistics,
+    counters) are copied from ``online``; without it (MoCo / InsLoc) the
+    target keeps its own, updated by its own forward passes."""
     for t, o in _pairs(target, online, 'parameters'):
         t.mul_(tau).add_(o.detach(), alpha=1. - tau)
-    for t, o in _pairs(target, online, 'buffers'):
-        t.copy_(o)
+    if copy_buffers:
+        for t, o in _pairs(target, online, 'buffers'):
+            t.copy_(o)
