@@ -97,9 +97,11 @@ def main():
         for w in args.workers:
             out = osp.join(scratch, f'w{w}')
             t = time.perf_counter()
+            # >= 4 chunks per worker, so that every worker stays busy
+            chunk = max(1, min(16, len(paths) // (4 * w)))
             generate_store(paths, out, workers=w, image_root=args.images,
                            neighbours=args.neighbours, progress=False,
-                           chunk_size=16)
+                           chunk_size=chunk)
             dt = time.perf_counter() - t
             store = ProposalStore(out)
             rec, tot, bpi = recall(store, gt, list(store.keys()))
