@@ -27,10 +27,12 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,
     pin_memory=False,
+    # 12 images, batch 4: iterate over epochs without restart warnings; an
+    # InfiniteSampler whose indices carry their pass number, so each
+    # sample's views are a function of (seed, pass, index): exact --resume
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     # build_demo: make the demo set (images + proposals) under data_root on
     # first use; images and proposals are then read from inside it
-    # 12 images, batch 4: iterate over epochs without restart warnings
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(data_root=data_root, build_demo=True))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # LR 1.0 as given (no x batch/256 scaling for a 4-image batch), 2 warm-up

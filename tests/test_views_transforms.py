@@ -122,13 +122,37 @@ def test_in_box_cutout_spares_whole_view_fallbacks():
              pair_boxes=np.tile(np.array([[0, 0, 224, 224]], np.float32),
                                 (1, 2, 4, 1)),
              pair_ids=np.full((1, 4), -1, np.int64))
-    t = build(dict(type='InBoxCutout', prob=1.))
+    t = build(dict(type='InBoxCutout', prob=1., views=(0, 1)))
     out = t(dict(r))
     assert all((v == 9).all() for v in out['views'])
     r['pair_ids'][:] = 0
     r['pair_boxes'][0, 1] = [[0, 0, 112, 112]] * 4
     out = t(dict(r))
     assert all((v == 0).any() for v in out['views'])
+
+
+def test_in_box_cutout_spares_view_1_by_default(path):
+    """As the reference: views 2 and 3 are cut, view 1 (the anchor) not."""
+    load = build(dict(type='LoadImageRGB'))
+    views = build(dict(type='SoCoMultiView'))
+    views.set_rng(1)
+    cut = [build(dict(type='InBoxCutout', prob=1.)),
+           build(dict(type='InBoxCutout', prob=1., views=(1, 2))),
+           build(dict(type='InBoxCutout', prob=1., views=(0, 1, 2)))]
+    changed = np.zeros((3, 3), int)
+    for _ in range(8):
+        r = views(load(dict(img_path=path, proposals=props())))
+        for n, t in enumerate(cut):
+            before = [v.copy() for v in r['views']]
+            out = t(dict(r, views=list(before)))
+            changed[n] += [not np.array_equal(x, y)
+                           for x, y in zip(before, out['views'])]
+    assert changed[0, 0] == changed[1, 0] == 0  # view 1 untouched
+    assert (changed[:2, 1:] > 0).all() and (changed[2] > 0).all()
+    with pytest.raises(ValueError, match='3 views'):
+        build(dict(type='InBoxCutout', views=(1, 3)))(dict(r))
+    with pytest.raises(ValueError, match='distinct'):
+        build(dict(type='InBoxCutout', views=(1, 1)))
 
 
 class _Views(torch.utils.data.Dataset):

@@ -7,6 +7,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmsoco.registry import DATASETS
+from .errors import DatasetConfigError, DatasetMismatchError
 from .soco_dataset import IMAGE_EXTENSIONS, list_image_keys, read_key_list
 from .transforms.random_state import RandomStateMixin
 
@@ -47,7 +48,7 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
             data_root = build_demo_set(data_root,
                                        with_proposals=False).image_dir
         if not osp.isdir(data_root):
-            raise FileNotFoundError(
+            raise DatasetConfigError(
                 f'InsLocDataset: data_root {data_root} does not exist; set '
                 'data_root to a folder of images (ImageNet layout or flat)')
         self.num_backgrounds = num_backgrounds
@@ -57,7 +58,7 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
     def load_data_list(self) -> List[dict]:
         if self.ann_file:
             if not osp.isfile(self.ann_file):
-                raise FileNotFoundError(
+                raise DatasetConfigError(
                     f'InsLocDataset: ann_file {self.ann_file} does not exist; '
                     'give a list of image paths relative to data_root, or '
                     "ann_file='' to use every image under data_root")
@@ -65,7 +66,7 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
         else:
             keys = list_image_keys(self.data_root)
         if len(keys) < 2:
-            raise ValueError(
+            raise DatasetMismatchError(
                 f'InsLocDataset: {len(keys)} image(s) under {self.data_root}'
                 + (f' listed in {self.ann_file}' if self.ann_file else '')
                 + '; InsLoc pastes each image onto *another* image of the '

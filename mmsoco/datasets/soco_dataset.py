@@ -9,6 +9,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger, print_log
 
 from mmsoco.registry import DATASETS
+from .errors import DatasetConfigError, DatasetMismatchError
+from .samplers.sample_index import SampleIndex
+from .transforms.random_state import VIEW_SEED_KEY
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff', '.ppm', '.pgm')
@@ -60,7 +63,15 @@ class SoCoDataset(BaseDataset):
     ``data_root``) and ``proposals`` (float32 (N, 4), original pixels).
     Images missing from the store or with no box get the whole image as their
     one box; how many is counted (``num_missing``, ``num_empty``) and logged
-    when the dataset is built (every epoch sees the same set).
+    when the dataset is built and, by ``SoCoDataHook``, at every epoch.
+
+    View randomness: an index from ``SeededDefaultSampler`` /
+    ``SeededInfiniteSampler`` carries the sampler's seed and the epoch; the
+    item then gives the pipeline ``view_seed = (seed, epoch, index)`` and
+    every view transform draws from a generator seeded by it, so a sample's
+    views are a pure function of (seed, epoch, index), whatever the worker
+    count and across ``--resume``. A plain integer index leaves the
+    transforms on their per-process stream.
 
     Args:
         data_root: image folder, ImageNet layout (class sub-folders) or flat.
@@ -82,18 +93,18 @@ class SoCoDataset(BaseDataset):
             from .demo import build_demo_set
             data_root, proposals = build_demo_set(data_root)[1:]
         if not osp.isdir(data_root):
-            raise FileNotFoundError(
+            raise DatasetConfigError(
                 f'SoCoDataset: data_root {data_root} does not exist; set '
                 'data_root to an image folder, then make its proposals with: '
                 f'{make_store_command(data_root, proposals, ann_file)}')
         if not osp.isfile(osp.join(proposals, 'meta.json')):
-            raise FileNotFoundError(
+            raise DatasetConfigError(
                 f'SoCoDataset: proposals store {proposals} does not exist; '
                 'make it with: '
                 f'{make_store_command(data_root, proposals, ann_file)}')
         self.proposals = proposals
         self.min_key_match = min_key_match
-        self.num_missing = self.num_empty = 0
+        self.num_images = self.num_missing = self.num_empty = 0
         self._store = None
         super().__init__(ann_file=ann_file, data_root=data_root,
                          pipeline=list(pipeline), **kwargs)
@@ -114,7 +125,7 @@ class SoCoDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         if self.ann_file:
             if not osp.isfile(self.ann_file):
-                raise FileNotFoundError(
+                raise DatasetConfigError(
                     f'SoCoDataset: ann_file {self.ann_file} does not exist; '
                     'give a list of image paths relative to data_root, or '
                     "ann_file='' to use every image under data_root")
@@ -122,15 +133,16 @@ class SoCoDataset(BaseDataset):
         else:
             keys = list_image_keys(self.data_root)
         if not keys:
-            raise FileNotFoundError(
+            raise DatasetConfigError(
                 f'SoCoDataset: no images under {self.data_root}'
                 + (f' listed in {self.ann_file}' if self.ann_file else '')
                 + f'; expected {"/".join(IMAGE_EXTENSIONS[:3])}... files')
         counts = self._count_boxes(keys)
         self._check_match(keys, counts)
+        self.num_images = len(keys)
         self.num_missing = int((counts < 0).sum())
         self.num_empty = int((counts == 0).sum())
-        self._log_fallbacks(len(keys))
+        self._log_fallbacks()
         return [dict(img_path=osp.join(self.data_root, k), key=k)
                 for k in keys]
 
@@ -151,26 +163,39 @@ class SoCoDataset(BaseDataset):
         store_key = next(iter(self.store.keys()), None)
         command = make_store_command(self.data_root, self.proposals,
                                      self.ann_file)
-        raise ValueError(
+        raise DatasetMismatchError(
             f'SoCoDataset: proposals store {self.proposals} does not match '
             f'the images of {self.data_root}: {found} of {len(keys)} found '
             f'(e.g. {example!r} is missing; the store has keys like '
             f'{store_key!r}); make one for these images with: '
             f'{command}')
 
-    def _log_fallbacks(self, total: int) -> None:
-        if self.num_missing or self.num_empty:
-            print_log(
-                f'SoCoDataset: {self.num_missing + self.num_empty} of {total}'
-                f' images use the whole image as their one box '
-                f'({self.num_missing} not in {self.proposals}, '
-                f'{self.num_empty} with no proposal)',
-                logger=MMLogger.get_current_instance(), level=logging.WARNING)
+    def fallback_message(self) -> Optional[str]:
+        """How many images use the whole image as their one box (None when
+        every image has proposals)."""
+        if not (self.num_missing or self.num_empty):
+            return None
+        return (f'SoCoDataset: {self.num_missing + self.num_empty} of '
+                f'{self.num_images} images use the whole image as their one '
+                f'box ({self.num_missing} not in {self.proposals}, '
+                f'{self.num_empty} with no proposal)')
+
+    def _log_fallbacks(self) -> None:
+        message = self.fallback_message()
+        if message:
+            print_log(message, logger=MMLogger.get_current_instance(),
+                      level=logging.WARNING)
 
     def get_data_info(self, idx: int) -> dict:
-        info = super().get_data_info(idx)
+        info = super().get_data_info(int(idx))
         info['proposals'] = self.boxes_for(info['key'])
         return info
+
+    def prepare_data(self, idx) -> dict:
+        info = self.get_data_info(idx)
+        if isinstance(idx, SampleIndex):
+            info[VIEW_SEED_KEY] = idx.view_seed
+        return self.pipeline(info)
 
     def boxes_for(self, key: str) -> np.ndarray:
         """The key's proposals, or one box covering the whole image."""

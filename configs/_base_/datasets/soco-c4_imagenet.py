@@ -19,7 +19,7 @@ train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,
     {{_base_.byol_colour}},
-    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3)),
+    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3), views=(1, )),
     dict(type='PackSoCoInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -37,7 +37,8 @@ train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,
     byol_colour,
-    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3)),
+    # views 2 and 3 (0-based 1, 2), not view 1: as the reference
+    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3), views=(1, 2)),
     dict(type='PackSoCoInputs'),
 ]
 
@@ -47,7 +48,9 @@ train_dataloader = dict(
     persistent_workers=True,
     pin_memory=True,
     drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # DefaultSampler whose indices carry (seed, epoch): each sample's views
+    # are a function of (seed, epoch, index), so --resume replays them
+    sampler=dict(type='SeededDefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,

@@ -45,4 +45,5 @@ model = dict(
         sampling_ratio=0,
         aligned=True),
     base_momentum=0.99)
-custom_hooks = [dict(type='SoCoTargetHook')]
+# SoCoDataHook logs the whole-image fallbacks of SoCoDataset every epoch.
+custom_hooks = [dict(type='SoCoTargetHook'), dict(type='SoCoDataHook')]

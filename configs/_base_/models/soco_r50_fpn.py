@@ -55,4 +55,5 @@ model = dict(
     pool_mode='all_levels',
     base_momentum=0.99)
 # The EMA target follows the runner's iteration (continues after --resume).
-custom_hooks = [dict(type='SoCoTargetHook')]
+# SoCoDataHook logs the whole-image fallbacks of SoCoDataset every epoch.
+custom_hooks = [dict(type='SoCoTargetHook'), dict(type='SoCoDataHook')]

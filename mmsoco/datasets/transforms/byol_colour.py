@@ -37,8 +37,9 @@ class BYOLColorAug(RandomStateMixin, BaseTransform):
         views = results['views']
         blur = _per_view(self.blur_prob, len(views))
         sol = _per_view(self.solarize_prob, len(views))
+        rng = self.rng_for(results)
         results['views'] = [
-            F.byol_colour(v, self.rng, self.jitter, self.jitter_prob,
+            F.byol_colour(v, rng, self.jitter, self.jitter_prob,
                           self.gray_prob, blur[i], self.blur_sigma, sol[i])
             for i, v in enumerate(views)
         ]

@@ -1,5 +1,5 @@
 """SoCo's optional in-box cutout."""
-from typing import Sequence
+from typing import Optional, Sequence, Tuple
 
 from mmcv.transforms import BaseTransform
 
@@ -17,19 +17,51 @@ def boxes_of_view(pair_boxes, ids, v: int) -> list:
 
 @TRANSFORMS.register_module()
 class InBoxCutout(RandomStateMixin, BaseTransform):
-    """Per distinct box of each view, with probability ``prob`` zero a
-    square of U(``area``) of the box's area inside it. Whole-view boxes
-    (pairs without a shared proposal) are left alone."""
+    """Per distinct box of each chosen view, with probability ``prob`` zero
+    a square of U(``area``) of the box's area inside it. Whole-view boxes
+    (pairs without a shared proposal) are left alone.
+
+    Args:
+        prob, area, value: see :func:`functional.in_box_cutout`.
+        views: 0-based indices into ``results['views']`` of the views to
+            cut. None (default) cuts every view but the first, i.e. not view
+            1 (the whole image, the anchor of every pair), as the reference
+            code does (it cuts views 2 and 3 only). ``(0, 1, 2)`` also cuts
+            view 1.
+    """
 
     def __init__(self, prob: float = 0.5,
-                 area: Sequence[float] = (0.1, 0.3), value: int = 0):
+                 area: Sequence[float] = (0.1, 0.3), value: int = 0,
+                 views: Optional[Sequence[int]] = None):
         self.prob, self.area, self.value = prob, tuple(area), value
+        if views is not None:
+            views = tuple(int(v) for v in views)
+            if any(v < 0 for v in views) or len(set(views)) != len(views):
+                raise ValueError('InBoxCutout: views must be distinct 0-based'
+                                 f' view indices, got {views}')
+        self.views = views
+
+    def views_to_cut(self, num_views: int) -> Tuple[int, ...]:
+        if self.views is None:
+            return tuple(range(1, num_views))
+        if max(self.views, default=-1) >= num_views:
+            raise ValueError(
+                f'InBoxCutout: views={self.views} (0-based) but the sample '
+                f'has {num_views} views; set views to indices below '
+                f'{num_views}')
+        return self.views
 
     def transform(self, results: dict) -> dict:
         pb, ids = results['pair_boxes'], results['pair_ids']
-        results['views'] = [
-            F.in_box_cutout(img, F.unique_boxes(boxes_of_view(pb, ids, v)),
-                            self.rng, self.prob, self.area, self.value)
-            for v, img in enumerate(results['views'])
-        ]
+        views = list(results['views'])
+        rng = self.rng_for(results)
+        for v in self.views_to_cut(len(views)):
+            views[v] = F.in_box_cutout(
+                views[v], F.unique_boxes(boxes_of_view(pb, ids, v)), rng,
+                self.prob, self.area, self.value)
+        results['views'] = views
         return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(prob={self.prob}, '
+                f'area={self.area}, value={self.value}, views={self.views})')

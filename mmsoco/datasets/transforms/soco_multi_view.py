@@ -67,8 +67,8 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
                        interpolation=interpolation)
 
     def transform(self, results: dict) -> dict:
-        out = F.soco_views(results['img'], results['proposals'], self.rng,
-                           self.views, **self.kw)
+        out = F.soco_views(results['img'], results['proposals'],
+                           self.rng_for(results), self.views, **self.kw)
         results.update(out)
         return results
 

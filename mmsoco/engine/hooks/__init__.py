@@ -1,4 +1,6 @@
 from .queue_length_check_hook import QueueLengthCheckHook, QueueTooShortError
+from .soco_data_hook import SoCoDataHook
 from .soco_target_hook import SoCoTargetHook
 
-__all__ = ['SoCoTargetHook', 'QueueLengthCheckHook', 'QueueTooShortError']
+__all__ = ['SoCoTargetHook', 'SoCoDataHook', 'QueueLengthCheckHook',
+           'QueueTooShortError']
