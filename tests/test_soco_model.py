@@ -13,7 +13,10 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmsoco.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 from .conftest import REPO
+from .soco_tiny import one_thread  # noqa: F401
 from .soco_tiny import random_soco_batch, tiny_soco_cfg
+
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 init_default_scope('mmsoco')
 
@@ -110,6 +113,38 @@ def test_target_starts_equal_and_follows_ema():
     expected = 0.99 * before + 0.01 * model.projector.linear1.weight
     assert torch.allclose(model.target['projector'].linear1.weight,
                           expected)
+
+
+def test_target_bn_keeps_its_own_running_statistics():
+    """ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA. The
+    target runs in train mode on its own batch statistics, its running
+    statistics move with its own forward passes, and update_target leaves
+    them alone (it used to copy the online network's)."""
+    model = build(tiny_soco_cfg())
+    model.train()
+    with torch.no_grad():  # online and target now see different features
+        for p in model.backbone.parameters():
+            p.mul_(1.5)
+    batch = random_soco_batch(batch=2, sizes=(64, 64, 32), seed=5)
+    online_bn, target_bn = model.backbone.bn1, model.target['backbone'].bn1
+    assert torch.equal(target_bn.running_mean, online_bn.running_mean)
+    run_loss(model, batch)
+    # three views, one forward each, in train mode
+    assert int(target_bn.num_batches_tracked) == 3
+    assert int(online_bn.num_batches_tracked) == 3
+    assert target_bn.running_mean.abs().sum() > 0
+    assert not torch.allclose(target_bn.running_mean,
+                              online_bn.running_mean)
+    buffers = {k: v.clone() for k, v in model.target.named_buffers()}
+    params = {k: v.clone() for k, v in model.target.named_parameters()}
+    model.update_target(5, 10)
+    for key, value in model.target.named_buffers():
+        assert torch.equal(value, buffers[key]), key
+    moved = [k for k, v in model.target.named_parameters()
+             if not torch.equal(v, params[k])]
+    assert any(k.startswith('backbone.') for k in moved)
+    assert not torch.allclose(target_bn.running_mean,
+                              online_bn.running_mean)
 
 
 def test_export_key_names():

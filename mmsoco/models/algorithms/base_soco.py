@@ -21,10 +21,16 @@ class BaseSoCo(BaseModel):
     ``p + 2`` through ``data_samples[i].pair_boxes[p]`` (2, K, 4): row ``k``
     of both sides is the same proposal, in each view's pixels.
 
-    The target follows ``tau = cosine_momentum(k, K, base_momentum)``; it is
-    advanced by :meth:`update_target`, which ``SoCoTargetHook`` calls before
-    every training iteration with the runner's iteration, so the schedule
-    continues exactly after a resume.
+    The target's parameters follow ``tau = cosine_momentum(k, K,
+    base_momentum)``; they are advanced by :meth:`update_target`, which
+    ``SoCoTargetHook`` calls before every training iteration with the
+    runner's iteration, so the schedule continues exactly after a resume.
+    Its BN buffers are not averaged (ALGORITHMS.md §1.3: parameters, not BN
+    buffers, follow the EMA): like the reference's key encoder, the target
+    runs in train mode, normalises with its own batch statistics and keeps
+    its own running statistics, updated by its own forward passes. They
+    start as the online network's (:meth:`sync_target`) and are saved in
+    checkpoints, so a resume continues them too.
     """
 
     ONLINE: Tuple[str, ...] = ()
@@ -58,10 +64,12 @@ class BaseSoCo(BaseModel):
             self.target[name].load_state_dict(getattr(self, name).state_dict())
 
     def update_target(self, k: int, total: int) -> float:
-        """One EMA step at global iteration ``k`` of ``total``; returns tau."""
+        """One EMA step of the target's parameters at global iteration
+        ``k`` of ``total`` (its buffers stay its own); returns tau."""
         tau = cosine_momentum(k, total, self.base_momentum)
         for name in self.ONLINE:
-            ema_update_(self.target[name], getattr(self, name), tau)
+            ema_update_(self.target[name], getattr(self, name), tau,
+                        copy_buffers=False)
         self.momentum = tau
         return tau
 

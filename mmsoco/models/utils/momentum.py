@@ -36,9 +36,10 @@ def ema_update_(target: nn.Module, online: nn.Module, tau: float,
                 copy_buffers: bool = True) -> None:
     """target = tau * target + (1 - tau) * online over parameters, in place.
 
-    With ``copy_buffers`` (SoCo) the buffers (BN running statistics,
-    counters) are copied from ``online``; without it (MoCo / InsLoc) the
-    target keeps its own, updated by its own forward passes."""
+    With ``copy_buffers`` the buffers (BN running statistics, counters) are
+    copied from ``online``; without it the target keeps its own, updated by
+    its own forward passes, as SoCo's target (ALGORITHMS.md §1.3: parameters,
+    not BN buffers, follow the EMA) and InsLoc's MoCo key network do."""
     for t, o in _pairs(target, online, 'parameters'):
         t.mul_(tau).add_(o.detach(), alpha=1. - tau)
     if copy_buffers:
