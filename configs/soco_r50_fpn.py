@@ -3,7 +3,6 @@
 # (8.0 at 16 GPUs x 128), 10-epoch warm-up from LR / 100, per-iteration
 # cosine to 1e-6, weight decay 1e-5, SyncBN, EMA target 0.99 -> 1.
 #   tools/dist_train.sh configs/soco_r50_fpn.py 8 [--amp]
-# AMP switch: --amp (fp16 + dynamic loss scaling on CUDA, bf16 on CPU).
 _base_ = [
     './_base_/models/soco_r50_fpn.py',
     './_base_/datasets/soco_imagenet.py',
@@ -12,3 +11,8 @@ _base_ = [
 ]
 
 train_dataloader = dict(batch_size=128)  # per GPU
+
+# AMP switch (the reference trains with mixed precision): True, or --amp, or
+# --cfg-options use_amp=True, makes tools/train.py train with AmpOptimWrapper
+# (fp16, dynamic loss scaling) on CUDA, CPUAmpOptimWrapper (bf16) on the CPU.
+use_amp = False

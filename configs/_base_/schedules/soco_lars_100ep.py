@@ -1,7 +1,10 @@
 # SoCo's optimisation (ALGORITHMS.md §1.4): LARS (trust coefficient 0.001,
 # eps 1e-8) over SGD momentum 0.9, weight decay 1e-5; biases and norm
 # parameters are excluded from weight decay and from LARS scaling
-# (LARSOptimWrapperConstructor). AMP: `tools/train.py CONFIG --amp`.
+# (LARSOptimWrapperConstructor).
+# AMP switch (the reference trains with AMP): use_amp = True, like --amp,
+# makes tools/train.py use AmpOptimWrapper (fp16) on CUDA, bf16 on the CPU.
+use_amp = False
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='LARSOptimWrapperConstructor',
