@@ -88,3 +88,18 @@ def test_amp_runs_on_cpu(tmp_path, tool_env):
     record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
     assert record['dtype'] == ('torch.float16' if torch.cuda.is_available()
                                else 'torch.bfloat16')
+
+
+def test_missing_pretrained_file_gives_one_line(coco_tiny, tmp_path,
+                                                tool_env):
+    cfg = osp.join(REPO, 'configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py')
+    root = osp.join(coco_tiny, '')
+    proc = run_train([
+        cfg, '--work-dir', str(tmp_path), '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={root}annotations/instances_val2017.json',
+        'model.init_cfg.checkpoint=/no/such/soco_mmdet.pth'
+    ], tool_env)
+    assert_one_line_error(proc, '/no/such/soco_mmdet.pth', 'not found',
+                          'tools/export_weights.py')

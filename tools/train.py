@@ -170,10 +170,13 @@ def main(argv=None):
               RUNNERS.build(cfg))
     from mmsoco.datasets.errors import (DatasetConfigError,
                                         dataset_error_message)
+    from mmsoco.transfer import ExportError, TransferMismatchError
     try:
-        runner.train()  # builds the dataset
+        runner.train()  # builds the dataset, initialises the weights
     except DatasetConfigError as e:  # bad data root / proposals store
         sys.exit(f'error: {dataset_error_message(e)}')
+    except (ExportError, TransferMismatchError) as e:  # pretrained file
+        sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -37,7 +37,17 @@ class TransferPretrained:
                     child, 'is_init', False):
                 child.init_weights()
         if self.checkpoint:
+            import os.path as osp
+
+            from .convert import ExportError
             from .io import load_export
+            if not osp.isfile(self.checkpoint):
+                raise ExportError(
+                    f'pretrained file {self.checkpoint} not found: export a '
+                    'pretraining checkpoint with `python '
+                    'tools/export_weights.py CKPT OUT` and pass --cfg-options '
+                    'model.init_cfg.checkpoint=OUT (\'\' trains from a random '
+                    'initialisation)')
             export = load_export(self.checkpoint, source=self.source,
                                  want=arch_of_detector(module))
             load_transfer_weights(module, export, strict=self.strict)
