@@ -31,3 +31,11 @@ def coco_tiny():
     if not osp.isdir(COCO_TINY):
         pytest.skip(f'coco_tiny not found at {COCO_TINY}')
     return COCO_TINY
+
+
+@pytest.fixture(autouse=True)
+def mmsoco_default_scope():
+    """Every test starts in mmsoco's registry scope, whatever scope the test
+    before it left (tests of stock mmdet models switch to 'mmdet' inside)."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmsoco')
