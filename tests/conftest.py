@@ -39,3 +39,27 @@ def mmsoco_default_scope():
     before it left (tests of stock mmdet models switch to 'mmdet' inside)."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmsoco')
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread (request it, or mark a module with
+    ``pytestmark = pytest.mark.usefixtures('one_thread')``): on 2 cores shared
+    with other jobs, OpenMP threads spin-waiting for a busy core made a tiny
+    SoCo step up to 100x slower (measured: 30 s instead of 0.3 s)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def quiet_init():
+    """init_weights logs every parameter at INFO: keep the output short."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')
+    yield
+    logger.setLevel(level)

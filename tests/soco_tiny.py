@@ -2,7 +2,6 @@
 tests/test_soco_*.py files (not collected itself)."""
 import copy
 
-import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
@@ -23,18 +22,6 @@ TINY_SOCO = dict(
     predictor=dict(type='SoCoMLP', in_channels=16, hid_channels=64,
                    out_channels=16),
     pool_mode='all_levels')
-
-
-@pytest.fixture
-def one_thread():
-    """One intra-op thread (import into a test module and mark it autouse
-    there, or request it): on 2 cores shared with other jobs, OpenMP threads
-    spin-waiting for a busy core made a tiny SoCo step up to 100x slower
-    (measured: 30 s instead of 0.3 s)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_soco_cfg(**overrides) -> dict:

@@ -12,33 +12,19 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from mmsoco.models.utils.anchor_box_aug import box_iou
 from mmsoco.registry import MODELS
 
 from .conftest import REPO
+from .helpers import build_model as build
 from .insloc_tiny import random_insloc_batch, tiny_insloc_cfg
 
 init_default_scope('mmsoco')
+pytestmark = pytest.mark.usefixtures('quiet_init')
 
 
-@pytest.fixture(autouse=True)
-def quiet_init():
-    # init_weights logs every parameter at INFO
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
-
-
-def build(cfg: dict, seed: int = 0):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
 
 
 def preprocess(model, batch):

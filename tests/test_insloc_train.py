@@ -11,13 +11,13 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mmsoco  # noqa: F401
 from mmsoco.engine.hooks import QueueTooShortError
 
 from .conftest import REPO
+from .helpers import RecordLoss
 from .insloc_tiny import tiny_insloc_cfg
 
 # 32 images, batch 4, queue 16: the queue holds the last 4 batches' keys,
@@ -30,16 +30,6 @@ LR = 0.03          # the recipe's LR (per 256 images; unscaled here)
 MOMENTUM = 0.9     # a faster key network than 0.999, for a 14-step run
 CANVAS = 128
 
-
-class RecordLoss(Hook):
-    priority = 'LOWEST'
-
-    def __init__(self):
-        self.losses = []
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        self.losses.append(outputs['loss'].item())
 
 
 def image_folder(coco_tiny: str, dst, num: int = NUM_IMAGES) -> str:

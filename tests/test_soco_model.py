@@ -7,35 +7,19 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope, init_default_scope
 
 from mmsoco.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 from .conftest import REPO
-from .soco_tiny import one_thread  # noqa: F401
+from .helpers import build_model as build
 from .soco_tiny import random_soco_batch, tiny_soco_cfg
 
-pytestmark = pytest.mark.usefixtures('one_thread')
+pytestmark = pytest.mark.usefixtures('one_thread', 'quiet_init')
 
 init_default_scope('mmsoco')
 
 
-@pytest.fixture(autouse=True)
-def quiet_init():
-    # init_weights logs every parameter at INFO
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
-
-
-def build(cfg: dict, seed: int = 0):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
 
 
 def run_loss(model, batch):

@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 import mmsoco  # noqa: F401
 
 from .conftest import REPO
-from .soco_tiny import one_thread  # noqa: F401
+from .helpers import RecordLoss
 from .soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
 MAX_ITERS = 6
@@ -59,16 +59,6 @@ class CrashBeforeIter(Hook):
         if runner.iter == self.at:
             raise Crash(f'killed before iteration {self.at}')
 
-
-class RecordLoss(Hook):
-    priority = 'LOWEST'
-
-    def __init__(self):
-        self.losses = []
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        self.losses.append(outputs['loss'].item())
 
 
 def make_runner(work_dir: str, coco_tiny: str, max_iters: int,

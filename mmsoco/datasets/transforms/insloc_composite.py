@@ -1,7 +1,6 @@
 """InsLoc's two copy-paste composites (query, key) of one image."""
 from typing import Sequence
 
-import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmsoco.registry import TRANSFORMS

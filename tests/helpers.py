@@ -1,0 +1,24 @@
+"""Small helpers shared by the model and Runner tests (not collected)."""
+import torch
+from mmengine.hooks import Hook
+
+
+def build_model(cfg: dict, seed: int = 0):
+    """An mmsoco model built from ``cfg`` under a fixed seed, initialised."""
+    from mmsoco.registry import MODELS
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+class RecordLoss(Hook):
+    """Collects the total loss of every training iteration."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.losses = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.losses.append(outputs['loss'].item())
