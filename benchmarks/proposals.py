@@ -94,8 +94,9 @@ def main():
     scratch = tempfile.mkdtemp(prefix='proposal-bench-')
     rows = []
     try:
-        for w in args.workers:
-            out = osp.join(scratch, f'w{w}')
+        for run, w in enumerate(args.workers):
+            # a fresh store per run: a finished one would be reused at once
+            out = osp.join(scratch, f'run{run}_w{w}')
             t = time.perf_counter()
             # >= 4 chunks per worker, so that every worker stays busy
             chunk = max(1, min(16, len(paths) // (4 * w)))
