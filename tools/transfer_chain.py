@@ -49,7 +49,7 @@ def parse_args(argv=None):
                    'DATA_ROOT/train2017)')
     p.add_argument('--finetune-config', default=osp.join(
         REPO, 'configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py'))
-    p.add_argument('--finetune-iters', type=int, default=300,
+    p.add_argument('--finetune-iters', type=int, default=100,
                    help='0 keeps the config\'s own schedule')
     p.add_argument('--compare', nargs='*', default=[], metavar='NAME=CKPT',
                    help='more initialisations: an mmsoco export or '
