@@ -68,6 +68,7 @@ CPU_DIST_SCRIPT = textwrap.dedent('''
     ddp(torch.randn(5, 3)).sum().backward()
     assert net[0].weight.grad is not None
     print('ok', get_world_size())
+    dist.destroy_process_group()  # as tools/train.py does at the end
 ''')
 
 

@@ -177,6 +177,18 @@ def main(argv=None):
         sys.exit(f'error: {dataset_error_message(e)}')
     except (ExportError, TransferMismatchError) as e:  # pretrained file
         sys.exit(f'error: {e}')
+    finally:
+        close_process_group()
+
+
+def close_process_group():
+    """Tear the process group down before the interpreter exits: gloo's
+    threads otherwise race interpreter shutdown and can abort the process
+    ("terminate called without an active exception") after training
+    finished."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':
