@@ -147,8 +147,8 @@ def test_queue_shorter_than_global_batch_stops_before_training(tmp_path,
                          extra_hooks=[record])
     with pytest.raises(QueueTooShortError) as err:
         runner.train()
-    assert str(err.value.code) == (
-        'error: InsLoc: queue_len=3 is shorter than the global batch 4 '
+    assert str(err.value) == (
+        'InsLoc: queue_len=3 is shorter than the global batch 4 '
         '(batch per GPU x GPUs): each step enqueues the whole batch of '
         'keys; set model.queue_len >= 4 or use a smaller batch')
     assert record.losses == []

@@ -170,12 +170,14 @@ def main(argv=None):
               RUNNERS.build(cfg))
     from mmsoco.datasets.errors import (DatasetConfigError,
                                         dataset_error_message)
+    from mmsoco.engine.hooks import QueueTooShortError
     from mmsoco.transfer import ExportError, TransferMismatchError
     try:
         runner.train()  # builds the dataset, initialises the weights
     except DatasetConfigError as e:  # bad data root / proposals store
         sys.exit(f'error: {dataset_error_message(e)}')
-    except (ExportError, TransferMismatchError) as e:  # pretrained file
+    except (ExportError, TransferMismatchError,  # pretrained file
+            QueueTooShortError) as e:  # InsLoc queue vs global batch
         sys.exit(f'error: {e}')
     finally:
         close_process_group()

@@ -7,17 +7,17 @@ from mmengine.model import is_model_wrapper
 from mmsoco.registry import HOOKS
 
 
-class QueueTooShortError(SystemExit):
-    """The queue is shorter than the global batch. A ``SystemExit``, so the
-    run stops with its one-line message and no traceback, on every rank
-    (each rank checks the same numbers)."""
+class QueueTooShortError(ValueError):
+    """The queue is shorter than the global batch (one-line message;
+    ``tools/train.py`` prints it as ``error: ...`` on every rank, each rank
+    checking the same numbers)."""
 
 
 @HOOKS.register_module()
 class QueueLengthCheckHook(Hook):
     """Before training, call ``model.check_global_batch(batch per process x
     processes)`` (InsLoc and InsLocC4 have it) and stop with a one-line
-    ``error: ...`` if the queue is shorter than that; the model checks
+    error if the queue is shorter than that; the model checks
     again at every step, so a model built without this hook still refuses.
     """
 
@@ -37,4 +37,4 @@ class QueueLengthCheckHook(Hook):
         try:
             check(batch * get_world_size())
         except ValueError as e:
-            raise QueueTooShortError(f'error: {e}') from None
+            raise QueueTooShortError(str(e)) from None

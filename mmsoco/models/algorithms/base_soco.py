@@ -68,8 +68,7 @@ class BaseSoCo(BaseModel):
         ``k`` of ``total`` (its buffers stay its own); returns tau."""
         tau = cosine_momentum(k, total, self.base_momentum)
         for name in self.ONLINE:
-            ema_update_(self.target[name], getattr(self, name), tau,
-                        copy_buffers=False)
+            ema_update_(self.target[name], getattr(self, name), tau)
         self.momentum = tau
         return tau
 

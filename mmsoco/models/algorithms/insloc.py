@@ -121,8 +121,7 @@ class InsLoc(BaseModel):
     @torch.no_grad()
     def momentum_update(self) -> None:
         for n in self.ONLINE:
-            ema_update_(self.target[n], getattr(self, n), self.momentum,
-                        copy_buffers=False)
+            ema_update_(self.target[n], getattr(self, n), self.momentum)
 
     def check_global_batch(self, global_batch: int) -> None:
         """Refuse a global batch the queue cannot hold (one line, naming

@@ -32,16 +32,12 @@ def _pairs(target: nn.Module, online: nn.Module,
 
 
 @torch.no_grad()
-def ema_update_(target: nn.Module, online: nn.Module, tau: float,
-                copy_buffers: bool = True) -> None:
+def ema_update_(target: nn.Module, online: nn.Module, tau: float) -> None:
     """target = tau * target + (1 - tau) * online over parameters, in place.
 
-    With ``copy_buffers`` the buffers (BN running statistics, counters) are
-    copied from ``online``; without it the target keeps its own, updated by
-    its own forward passes, as SoCo's target (ALGORITHMS.md §1.3: parameters,
-    not BN buffers, follow the EMA) and InsLoc's MoCo key network do."""
+    Buffers (BN running statistics, counters) are left alone: the target
+    keeps its own, updated by its own forward passes, as SoCo's target
+    (ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA) and
+    InsLoc's MoCo key network do."""
     for t, o in _pairs(target, online, 'parameters'):
         t.mul_(tau).add_(o.detach(), alpha=1. - tau)
-    if copy_buffers:
-        for t, o in _pairs(target, online, 'buffers'):
-            t.copy_(o)
