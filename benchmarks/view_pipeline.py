@@ -84,18 +84,18 @@ def main() -> None:
     torch.set_num_threads(1)
     init_default_scope('mmsoco')
     import mmsoco.datasets  # noqa: F401  (registers the transforms)
-    from mmsoco.datasets.transforms.loading import read_rgb
+    from mmsoco.image_set import load_rgb
     store = load_store(args.images, args.proposals)
     keys = sorted(store.keys())
     files = [dict(img_path=osp.join(args.images, k), proposals=store[k])
              for k in keys]
-    decoded = [dict(f, img=read_rgb(f['img_path'])) for f in files]
+    decoded = [dict(f, img=load_rgb(f['img_path'])) for f in files]
     n_boxes = sum(len(f['proposals']) for f in files) / len(files)
     print(f'{len(files)} images from {args.images}, {n_boxes:.1f} proposals'
           f' / image, {args.samples} samples x best of {args.repeats}, '
           'one thread (cv2 + torch), load average '
           f'{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores')
-    decode_ms = best_ms(lambda r: read_rgb(r['img_path']), files,
+    decode_ms = best_ms(lambda r: load_rgb(r['img_path']), files,
                         args.samples, args.repeats)
     rows = []
     for label, name, kw in CONFIGS:

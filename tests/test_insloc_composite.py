@@ -11,7 +11,7 @@ from mmsoco.datasets.insloc_dataset import InsLocDataset, pick_backgrounds
 from mmsoco.datasets.transforms import insloc_functional as F
 from mmsoco.datasets.transforms.insloc_composite import InsLocCopyPaste
 from mmsoco.datasets.transforms.insloc_random_flip import ViewBoxRandomFlip
-from mmsoco.datasets.transforms.loading import read_rgb
+from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 
 ROOT = '/work/shared/data/coco_tiny/train2017'
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(len(PATHS) < 3, reason='coco_tiny missing')
 
 @pytest.fixture(scope='module')
 def images():
-    return [read_rgb(p) for p in PATHS[:6]]
+    return [load_rgb(p) for p in PATHS[:6]]
 
 
 def test_pasted_pixels_lie_exactly_inside_the_box(images):

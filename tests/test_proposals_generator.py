@@ -74,7 +74,7 @@ def same_store(a, b):
 
 
 def test_listing_is_recursive_and_sorted(image_root):
-    keys = list_images(image_root)
+    keys = list_images(image_root).keys
     assert keys == sorted(keys) and len(keys) == 13
     assert 'n00/000000005001.jpg' in keys and 'bad/notes.txt' not in keys
 
@@ -445,9 +445,10 @@ store.write_store({str(out)!r}, ['a.jpg'], [np.array([[0, 0, 5, 5]])])
 
 def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
                                                   monkeypatch):
+    from mmsoco.proposals import generator as gen_mod
     from mmsoco.proposals import store as store_mod
     events = []
-    real_sync, real_rename, real_replace = (store_mod._fsync_path,
+    real_sync, real_rename, real_replace = (store_mod.fsync_path,
                                             os.rename, os.replace)
 
     def sync(path):
@@ -460,7 +461,8 @@ def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
             real(a, b)
         return rename
 
-    monkeypatch.setattr(store_mod, '_fsync_path', sync)
+    monkeypatch.setattr(store_mod, 'fsync_path', sync)
+    monkeypatch.setattr(gen_mod, 'fsync_path', sync)
     monkeypatch.setattr(os, 'rename', renamer('rename', real_rename))
     monkeypatch.setattr(os, 'replace', renamer('rename', real_replace))
     lst = tmp_path / 'two.txt'

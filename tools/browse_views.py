@@ -27,6 +27,8 @@ import sys
 import cv2
 import numpy as np
 
+from mmsoco.utils.atomic import atomic_write
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
@@ -91,8 +93,8 @@ def title(img, text):
 
 
 def original_panel(info: dict, meta: dict) -> np.ndarray:
-    from mmsoco.datasets.transforms.loading import read_rgb
-    img = cv2.cvtColor(read_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
+    from mmsoco.image_set import load_rgb
+    img = cv2.cvtColor(load_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
     panel, s = fit(img)
     for box in info.get('proposals', ()):
         draw_box(panel, np.asarray(box) * s, (160, 160, 160), thickness=1)
@@ -130,8 +132,8 @@ def insloc_results(ds, info: dict) -> dict:
 def insloc_panels(info: dict, results: dict) -> list:
     """The source image with every composite's foreground crop, then every
     composite with its box."""
-    from mmsoco.datasets.transforms.loading import read_rgb
-    img = cv2.cvtColor(read_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
+    from mmsoco.image_set import load_rgb
+    img = cv2.cvtColor(load_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
     panel, s = fit(img)
     for v, params in enumerate(results['composites']):
         x, y, w, h = params.crop
@@ -190,10 +192,7 @@ def write_png(path: str, img: np.ndarray) -> None:
     ok, buf = cv2.imencode('.png', img)
     if not ok:
         raise OSError(f'cannot encode {path}')
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(buf.tobytes())
-    os.replace(tmp, path)
+    atomic_write(path, buf.tobytes())
 
 
 def build_dataset(args):

@@ -7,8 +7,9 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmsoco.registry import DATASETS
+from mmsoco.image_set import IMAGE_EXTENSIONS
 from .errors import DatasetConfigError, DatasetMismatchError
-from .soco_dataset import IMAGE_EXTENSIONS, list_image_keys, read_key_list
+from .image_set import list_image_set
 from .transforms.random_state import RandomStateMixin
 
 
@@ -62,9 +63,9 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
                     f'InsLocDataset: ann_file {self.ann_file} does not exist; '
                     'give a list of image paths relative to data_root, or '
                     "ann_file='' to use every image under data_root")
-            keys = read_key_list(self.ann_file, self.data_root)
-        else:
-            keys = list_image_keys(self.data_root)
+        listing = list_image_set(type(self).__name__, self.ann_file,
+                                 self.data_root)
+        keys = listing.keys
         if len(keys) < 2:
             raise DatasetMismatchError(
                 f'InsLocDataset: {len(keys)} image(s) under {self.data_root}'

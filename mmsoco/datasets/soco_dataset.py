@@ -8,44 +8,12 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger, print_log
 
+from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
 from .errors import DatasetConfigError, DatasetMismatchError
+from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
 from .transforms.random_state import VIEW_SEED_KEY
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
-                    '.tiff', '.ppm', '.pgm')
-
-
-def list_image_keys(root: str) -> List[str]:
-    """Image files under ``root`` (recursive: ImageNet's class folders or a
-    flat folder) as sorted '/'-joined keys, the proposal store's keys."""
-    keys = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
-        rel_dir = osp.relpath(dirpath, root)
-        for name in filenames:
-            if name.lower().endswith(IMAGE_EXTENSIONS):
-                rel = name if rel_dir == '.' else osp.join(rel_dir, name)
-                keys.append(rel.replace(os.sep, '/'))
-    return sorted(keys)
-
-
-def read_key_list(ann_file: str, root: str) -> List[str]:
-    """One image per line (first token; ImageNet's 'path label' lists work),
-    relative to ``root`` or absolute inside it; '#' lines are comments."""
-    keys = []
-    with open(ann_file) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            path = line.split()[0]
-            rel = osp.relpath(path, root) if osp.isabs(path) else \
-                osp.normpath(path)
-            keys.append(rel.replace(os.sep, '/'))
-    return keys
-
 
 def make_store_command(data_root: str, store: str,
                        ann_file: Optional[str] = None) -> str:
@@ -129,9 +97,9 @@ class SoCoDataset(BaseDataset):
                     f'SoCoDataset: ann_file {self.ann_file} does not exist; '
                     'give a list of image paths relative to data_root, or '
                     "ann_file='' to use every image under data_root")
-            keys = read_key_list(self.ann_file, self.data_root)
-        else:
-            keys = list_image_keys(self.data_root)
+        listing = list_image_set(type(self).__name__, self.ann_file,
+                                 self.data_root)
+        keys = listing.keys
         if not keys:
             raise DatasetConfigError(
                 f'SoCoDataset: no images under {self.data_root}'
@@ -211,5 +179,4 @@ def whole_image_box() -> np.ndarray:
     return np.array([[0, 0, 1e9, 1e9]], np.float32)
 
 
-__all__ = ['SoCoDataset', 'list_image_keys', 'read_key_list',
-           'whole_image_box']
+__all__ = ['SoCoDataset', 'whole_image_box']

@@ -1,14 +1,13 @@
 """Selective-search proposals: algorithm, filters, store and generator.
 
 ``ProposalStore`` itself is plain numpy (``np.load(mmap_mode='r')``), but
-importing this package also imports OpenCV (``image_io``) and, through
+importing this package also imports OpenCV (``mmsoco.image_set``) and, through
 ``mmsoco``, torch and mmengine (``import mmsoco`` applies the stack's compat
 patches). Computing proposals also needs numba and Pillow.
 """
 from .filters import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
-from .generator import (GenerateResult, generate_store, list_images,
-                        propose_image)
-from .image_io import BadImage, decode_rgb, load_rgb
+from mmsoco.image_set import BadImage, decode_rgb, list_images, load_rgb
+from .generator import GenerateResult, generate_store, propose_image
 from .store import ProposalStore, write_store, write_store_arrays
 
 

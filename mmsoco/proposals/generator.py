@@ -34,8 +34,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from mmsoco.image_set import (IMAGE_EXTENSIONS, BadImage, list_images,
+                              load_rgb, resolve_root)
+from mmsoco.utils.atomic import fsync_path, pid_alive
 from .filters import FilterSpec, filter_boxes, get_filter
-from .image_io import IMAGE_EXTENSIONS, BadImage, load_rgb
 from .store import (clean_stale_temps, is_store, read_meta, replaceable,
                     write_store)
 
@@ -54,32 +56,6 @@ class GenerateResult:
 
 
 # ------------------------------------------------------------------ inputs
-def list_images(root: str) -> List[str]:
-    """Image files under ``root`` (recursive), as sorted '/'-joined keys."""
-    if not osp.isdir(root):
-        raise FileNotFoundError(f'image root {root} is not a folder')
-    keys = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
-        for name in filenames:
-            if name.lower().endswith(IMAGE_EXTENSIONS):
-                rel = osp.relpath(osp.join(dirpath, name), root)
-                keys.append(rel.replace(os.sep, '/'))
-    return sorted(keys)
-
-
-def input_root(image_root_or_list: Union[str, Sequence[str]],
-               image_root: Optional[str] = None) -> Tuple[str, bool]:
-    """-> (image root, whether it is a folder scanned recursively), without
-    listing anything (see :func:`resolve_inputs`)."""
-    if isinstance(image_root_or_list, str) and osp.isdir(image_root_or_list):
-        return image_root_or_list, True
-    if isinstance(image_root_or_list, str):
-        return (image_root or
-                osp.dirname(osp.abspath(image_root_or_list))), False
-    return image_root or os.getcwd(), False
-
-
 def _inside(path: str, folder: str) -> bool:
     """``path`` is ``folder`` or below it (both already real paths)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
@@ -117,39 +93,6 @@ def check_output(out_path: str, root: str, scanned: bool) -> None:
             f'{work_dir} (the work folder of output {out_path}) exists and '
             'is not a proposals work folder (no manifest.json); move it '
             'away or choose another output path')
-
-
-def resolve_inputs(image_root_or_list: Union[str, Sequence[str]],
-                   image_root: Optional[str] = None
-                   ) -> Tuple[str, List[str]]:
-    """-> (image root, sorted unique keys relative to it).
-
-    Accepts an image folder, a text file with one path per line (relative to
-    ``image_root``, default the list file's folder; absolute paths allowed),
-    or a Python sequence of such paths.
-    """
-    if isinstance(image_root_or_list, str) and osp.isdir(image_root_or_list):
-        return image_root_or_list, list_images(image_root_or_list)
-    if isinstance(image_root_or_list, str):
-        if not osp.isfile(image_root_or_list):
-            raise FileNotFoundError(
-                f'{image_root_or_list} is neither an image folder nor a '
-                'file list')
-        with open(image_root_or_list) as f:
-            paths = [ln.strip() for ln in f if ln.strip()
-                     and not ln.lstrip().startswith('#')]
-        root = image_root or osp.dirname(osp.abspath(image_root_or_list))
-    else:
-        paths = list(image_root_or_list)
-        root = image_root or os.getcwd()
-    keys = []
-    for p in paths:
-        rel = osp.relpath(p, root) if osp.isabs(p) else osp.normpath(p)
-        if rel.startswith('..'):
-            raise ValueError(f'{p} is outside the image root {root}; pass '
-                             'image_root= (--image-root) containing it')
-        keys.append(rel.replace(os.sep, '/'))
-    return root, sorted(set(keys))
 
 
 # -------------------------------------------------------------- per image
@@ -209,14 +152,9 @@ def _save_shard(path: str, results: list) -> None:
                     else np.zeros((0, 4), np.float32)).astype(np.float32),
              stages=np.array([s for _, _, s, _ in results], np.int64),
              reasons=np.array([r for _, _, _, r in results], dtype=str))
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, path)
-    _fsync(osp.dirname(path))
-
-
-def _fsync(path: str) -> None:
-    from .store import _fsync_path
-    _fsync_path(path)
+    fsync_path(osp.dirname(path))
 
 
 def _load_shard(path: str, keys: Sequence[str]) -> Optional[list]:
@@ -276,20 +214,19 @@ def _prepare_work_dir(work_dir: str, manifest: dict,
     tmp = mfile + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, mfile)
-    _fsync(work_dir)
+    fsync_path(work_dir)
 
 
 def _clean_shard_temps(work_dir: str, logger=None) -> None:
     """Drop half-written shards (``chunk-*.npz.tmp-<pid>.npz``) of a killed
     run whose process is gone."""
-    from .store import _pid_alive
     for name in sorted(os.listdir(work_dir)):
         head, sep, tail = name.partition('.npz.tmp-')
         pid = tail[:-len('.npz')] if tail.endswith('.npz') else ''
         if sep and head.startswith('chunk-') and pid.isdigit() \
-                and not _pid_alive(int(pid)):
+                and not pid_alive(int(pid)):
             os.remove(osp.join(work_dir, name))
             _log(logger, f'removed a half-written shard of a killed run: '
                  f'{osp.join(work_dir, name)}')
@@ -368,8 +305,9 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     ValueError unless ``overwrite=True``, which recomputes and replaces it.
     """
     spec = get_filter(filter)
-    check_output(out_path, *input_root(image_root_or_list, image_root))
-    root, keys = resolve_inputs(image_root_or_list, image_root)
+    check_output(out_path, *resolve_root(image_root_or_list, image_root))
+    listing = list_images(image_root_or_list, image_root)
+    root, keys = listing.root, listing.keys
     if not keys:
         raise ValueError(f'no images found in {image_root_or_list} '
                          f'(extensions: {", ".join(IMAGE_EXTENSIONS)})')
@@ -393,7 +331,8 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     todo = [c for c in range(len(chunks)) if c not in done]
     if max_chunks is not None:
         todo = todo[:max_chunks]
-    result = GenerateResult(None, len(keys), reused_chunks=len(done))
+    result = GenerateResult(None, len(keys), bad=list(listing.skipped),
+                            reused_chunks=len(done))
     prog = Progress(len(keys), sum(len(chunks[c]) for c in done),
                     enabled=progress)
     if done:
@@ -518,6 +457,5 @@ def _log(logger, msg: str) -> None:
         logger.info(msg)
 
 
-__all__ = ['generate_store', 'propose_image', 'list_images',
-           'resolve_inputs', 'input_root', 'check_output', 'GenerateResult',
-           'Progress']
+__all__ = ['generate_store', 'propose_image', 'check_output',
+           'GenerateResult', 'Progress']

@@ -9,6 +9,9 @@ A store is a folder of plain ``.npy`` arrays (no pickles)::
     key_offsets.npy  (K + 1,) int64 byte offsets into keys.bin
     hashes.npy       (K,) uint64 sorted 64-bit BLAKE2b hashes of the keys
     hash_order.npy   (K,) int64 entry index of each sorted hash
+    image_stats.npy  (K, 4) int64 width, height, file size (bytes) and
+                     mtime (ns) of each image when its proposals were made
+                     (optional: stores written before it lack it)
 
 Everything is opened with ``np.load(mmap_mode='r')``: opening costs a few
 milliseconds whatever the size, and forked dataloader workers share the
@@ -33,9 +36,12 @@ from typing import Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from mmsoco.utils.atomic import fsync_path, pid_alive
+
 FORMAT = 'mmsoco-proposals'
 VERSION = 1
 _ARRAYS = ('boxes', 'offsets', 'key_offsets', 'hashes', 'hash_order')
+STATS = 'image_stats'  # columns: width, height, file size, mtime_ns
 
 
 def key_hash(key: str) -> int:
@@ -70,6 +76,9 @@ class ProposalStore:
         for name in _ARRAYS:
             arr = np.load(osp.join(path, name + '.npy'), mmap_mode='r')
             setattr(self, '_' + name, _random_access(arr))
+        stats = osp.join(path, STATS + '.npy')
+        self._image_stats = (np.load(stats, mmap_mode='r')
+                             if osp.isfile(stats) else None)
         kb = osp.join(path, 'keys.bin')
         self._keys = (_random_access(np.memmap(kb, np.uint8, 'r'))
                       if osp.getsize(kb) else np.zeros(0, np.uint8))
@@ -118,6 +127,17 @@ class ProposalStore:
         a, b = self._offsets[i], self._offsets[i + 1]
         return np.array(self._boxes[a:b], dtype=np.float32).reshape(-1, 4)
 
+    @property
+    def has_image_stats(self) -> bool:
+        return self._image_stats is not None
+
+    def image_stats_at(self, i: int) -> Optional[np.ndarray]:
+        """(width, height, file size, mtime_ns) int64 of entry ``i`` when
+        the store was made, or None for a store that did not record them."""
+        if self._image_stats is None:
+            return None
+        return np.array(self._image_stats[i], np.int64)
+
     def keys(self) -> Iterator[str]:
         for i in range(len(self)):
             yield self._key_at(i)
@@ -144,12 +164,15 @@ def _random_access(arr: np.ndarray) -> np.ndarray:
 
 def write_store(out_path: str, keys: Sequence[str],
                 boxes: Iterable[np.ndarray], meta: Optional[dict] = None,
-                extra_files: Optional[dict] = None) -> str:
+                extra_files: Optional[dict] = None,
+                image_stats: Optional[np.ndarray] = None) -> str:
     """Write a store atomically; ``boxes`` aligned with ``keys``.
 
     ``extra_files`` maps file names to text written inside the store (e.g. a
-    report). An existing store (or empty folder) at ``out_path`` is
-    replaced; any other existing path raises FileExistsError.
+    report). ``image_stats``: optional (K, 4) int64 width, height, file size
+    and mtime_ns per key. An existing store (or empty folder) at
+    ``out_path`` is replaced; any other existing path raises
+    FileExistsError.
     """
     arrs: List[np.ndarray] = [np.asarray(b, np.float32).reshape(-1, 4)
                               for b in boxes]
@@ -158,13 +181,14 @@ def write_store(out_path: str, keys: Sequence[str],
     counts = np.array([len(a) for a in arrs], np.int64)
     flat = (np.concatenate(arrs) if arrs else np.zeros((0, 4), np.float32))
     return write_store_arrays(out_path, keys, flat, counts, meta,
-                              extra_files)
+                              extra_files, image_stats)
 
 
 def write_store_arrays(out_path: str, keys: Sequence[str],
                        flat_boxes: np.ndarray, counts: np.ndarray,
                        meta: Optional[dict] = None,
-                       extra_files: Optional[dict] = None) -> str:
+                       extra_files: Optional[dict] = None,
+                       image_stats: Optional[np.ndarray] = None) -> str:
     """Like write_store, from all boxes (M, 4) and per-key counts (K,).
 
     Boxes are kept as uint16 when they are integral and within 0..65535
@@ -178,6 +202,13 @@ def write_store_arrays(out_path: str, keys: Sequence[str],
     if len(counts) != len(keys) or counts.sum() != len(flat):
         raise ValueError(f'{len(keys)} keys, {len(counts)} counts summing '
                          f'to {counts.sum()}, {len(flat)} boxes')
+    arrays = {}
+    if image_stats is not None:
+        image_stats = np.asarray(image_stats, np.int64)
+        if image_stats.shape != (len(keys), 4):
+            raise ValueError(f'image_stats must be ({len(keys)}, 4), got '
+                             f'{image_stats.shape}')
+        arrays[STATS] = image_stats
     offsets = np.zeros(len(keys) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     if flat.dtype != np.uint16:
@@ -204,7 +235,8 @@ def write_store_arrays(out_path: str, keys: Sequence[str],
     try:
         for name, arr in (('boxes', flat), ('offsets', offsets),
                           ('key_offsets', key_offsets),
-                          ('hashes', hashes[order]), ('hash_order', order)):
+                          ('hashes', hashes[order]), ('hash_order', order),
+                          *arrays.items()):
             np.save(osp.join(tmp, name + '.npy'), arr)
         with open(osp.join(tmp, 'keys.bin'), 'wb') as f:
             f.write(b''.join(encoded))
@@ -214,9 +246,9 @@ def write_store_arrays(out_path: str, keys: Sequence[str],
         with open(osp.join(tmp, 'meta.json'), 'w') as f:  # written last
             json.dump(info, f, indent=1, sort_keys=True)
         for name in os.listdir(tmp):
-            _fsync_path(osp.join(tmp, name))
+            fsync_path(osp.join(tmp, name))
         os.chmod(tmp, 0o755)
-        _fsync_path(tmp)
+        fsync_path(tmp)
         _publish(tmp, out_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -262,34 +294,12 @@ def check_replaceable(path: str) -> None:
             'output path or remove it yourself')
 
 
-def _fsync_path(path: str) -> None:
-    """Flush a file's data (or a folder's entries) to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not osp.isdir(path):  # some file systems cannot sync folders
-            raise
-    finally:
-        os.close(fd)
-
-
 def _temp_prefix(out_path: str) -> str:
     return f'.{osp.basename(out_path)}.tmp-'
 
 
 def _temp_owner() -> str:
     return f'{socket.gethostname()}-{os.getpid()}-'
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_stale_temps(out_path: str, max_age_s: float = 24 * 3600
@@ -319,7 +329,7 @@ def clean_stale_temps(out_path: str, max_age_s: float = 24 * 3600
                    for e in os.scandir(path)):
                 continue  # not one of ours: leave it alone
             if m.group(1) == host:
-                stale = not _pid_alive(int(m.group(2)))
+                stale = not pid_alive(int(m.group(2)))
             else:
                 stale = time.time() - osp.getmtime(path) > max_age_s
         except OSError:
@@ -341,7 +351,7 @@ def _publish(tmp: str, dst: str) -> None:
         os.rename(dst, old)
         os.rename(tmp, dst)
         shutil.rmtree(old, ignore_errors=True)
-    _fsync_path(osp.dirname(osp.abspath(dst)))
+    fsync_path(osp.dirname(osp.abspath(dst)))
 
 
 __all__ = ['ProposalStore', 'write_store', 'write_store_arrays', 'key_hash',

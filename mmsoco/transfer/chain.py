@@ -12,6 +12,7 @@ import os.path as osp
 import uuid
 from typing import Dict, Mapping, Optional
 
+from mmsoco.utils.atomic import atomic_write
 from .recipes import set_coco_root, set_max_iters
 
 COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'segm_mAP',
@@ -29,10 +30,7 @@ def _load_cfg(config: str, options: Optional[Mapping] = None):
 
 
 def _atomic_json(path: str, obj) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(obj, indent=1, sort_keys=True))
 
 
 def _run_name(stage: str) -> str:

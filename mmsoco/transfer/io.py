@@ -1,12 +1,11 @@
 """Reading mmsoco checkpoints and writing exports (atomically)."""
-import os
 import os.path as osp
 import pickle
-import tempfile
 from typing import Mapping, Optional, Tuple
 
 import torch
 
+from mmsoco.utils.atomic import atomic_file
 from .convert import (EXPORT_META_KEY, FORMATS, Export, ExportError,
                       model_type_from_meta, to_detectron2, to_mmdet)
 
@@ -69,18 +68,8 @@ def export_checkpoint(path: str, want: Optional[str] = None,
 
 
 def _atomic_write(path: str, write) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_',
-                               suffix=osp.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_file(path) as tmp, open(tmp, 'wb') as f:
+        write(f)
 
 
 def save_export(export: Export, path: str, fmt: str = 'mmdet',

@@ -5,7 +5,7 @@ from mmcv.transforms import BaseTransform
 
 from mmsoco.registry import TRANSFORMS
 from . import insloc_functional as F
-from .loading import read_rgb
+from mmsoco.image_set import load_rgb
 from .random_state import RandomStateMixin
 
 
@@ -39,7 +39,7 @@ class InsLocCopyPaste(RandomStateMixin, BaseTransform):
         if 'bg_imgs' in results:
             bgs = list(results['bg_imgs'])
         else:
-            bgs = [read_rgb(p) for p in results.get('bg_paths', ())]
+            bgs = [load_rgb(p) for p in results.get('bg_paths', ())]
         if len(bgs) < self.num_views:
             raise KeyError(
                 f'InsLocCopyPaste needs {self.num_views} background images in '

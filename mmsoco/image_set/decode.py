@@ -1,17 +1,21 @@
 """Decode any image file to RGB uint8 HxWx3, or say precisely why not.
 
-Decoding goes through OpenCV like the training pipeline (so EXIF rotation
-and therefore box coordinates agree). Grayscale, palette and RGBA images
-become 3-channel RGB (alpha dropped), 16-bit images are scaled to 8 bits.
+The one decoder of mmsoco: the proposals tool and the training pipelines
+both call :func:`load_rgb`, so EXIF orientation (applied by OpenCV), and
+therefore box coordinates, agree. Grayscale, palette and RGBA images become
+3-channel RGB (alpha dropped), 16-bit images are scaled to 8 bits. Anything
+that is not a regular file (a FIFO, a device, a folder named ``x.jpg``) is
+refused without being opened for a blocking read, so no input can hang.
 """
+import os
+import stat
+from typing import Tuple
+
 import cv2
 import numpy as np
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
-                    '.tiff', '.ppm', '.pgm')
 
-
-class BadImage(Exception):
+class BadImage(OSError):
     """An image file that cannot be used; the message is the reason."""
 
 
@@ -64,14 +68,37 @@ def decode_rgb(data: bytes) -> np.ndarray:
     return np.ascontiguousarray(img[:, :, ::-1])
 
 
-def load_rgb(path: str) -> np.ndarray:
-    """Read and decode one file (raises BadImage with the reason)."""
+def read_image_file(path: str) -> Tuple[bytes, os.stat_result]:
+    """The bytes of a regular file and its stat (raises BadImage).
+
+    The file is opened non-blocking and checked with fstat before any read,
+    so a FIFO or device named like an image is refused at once.
+    """
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise BadImage(f'cannot read file ({e.strerror or e})')
-    return decode_rgb(data)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadImage('not a regular file (a FIFO, device or folder); '
+                           'remove it from the image set')
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, 'rb', closefd=False) as f:
+            data = f.read()
+    except OSError as e:
+        if isinstance(e, BadImage):
+            raise
+        raise BadImage(f'cannot read file ({e.strerror or e})')
+    finally:
+        os.close(fd)
+    return data, st
 
 
-__all__ = ['BadImage', 'load_rgb', 'decode_rgb', 'IMAGE_EXTENSIONS']
+def load_rgb(path: str) -> np.ndarray:
+    """Read and decode one file (raises BadImage with the reason)."""
+    return decode_rgb(read_image_file(path)[0])
+
+
+__all__ = ['BadImage', 'load_rgb', 'decode_rgb', 'read_image_file',
+           'check_complete']
