@@ -36,3 +36,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='',
         pipeline=train_pipeline))
+
+# what tools/browse_views.py draws with (also the Runner's visualizer)
+visualizer = dict(type='InsLocVisualizer',
+                  vis_backends=[dict(type='LocalVisBackend')])
