@@ -46,7 +46,7 @@ MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
                           locations=['mmsoco.models'])
 WEIGHT_INITIALIZERS = Registry('weight initializer',
                                parent=MMENGINE_WEIGHT_INITIALIZERS,
-                               locations=['mmsoco.models'])
+                               locations=['mmsoco.models', 'mmsoco.transfer'])
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS,
                       locations=['mmsoco.engine.optimizers'])
