@@ -29,7 +29,9 @@ train_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # indices carry (seed, epoch): every draw of a sample is a function of
+    # (seed, epoch, index), so --resume replays it whatever the workers
+    sampler=dict(type='SeededDefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='InsLocDataset',
