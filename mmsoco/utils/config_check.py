@@ -12,7 +12,8 @@ and :func:`build_error_message` translates the error mmengine raises later.
 """
 from typing import Iterator, Optional, Tuple
 
-from .registry_lookup import accepted_args, hint, lookup, registered_names
+from .registry_lookup import (accepted_args, hint, lookup, qualname,
+                              registered_names)
 from .registry_lookup import registry as find_registry
 
 Path = Tuple  # config keys (str) and list indices (int)
@@ -153,7 +154,7 @@ def _check_kwargs(path, node, registries, scope):
         if key not in allowed:
             raise ConfigKeyError(
                 f'config key {dotted(path + (key, ))}: '
-                f'{_qualname(node["type"], obj)} has no argument {key!r}'
+                f'{qualname(node["type"], obj)} has no argument {key!r}'
                 f'{hint(key, accepted)}')
 
 

@@ -3,6 +3,7 @@ names a registry offers (for "closest:" hints), and the keywords a
 constructor accepts."""
 import difflib
 import inspect
+import re
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -29,13 +30,20 @@ def hint(word, names) -> str:
 
 
 def registry(name: str, scope: Optional[str]):
-    """mmengine's root registry ``name`` seen from ``scope``."""
+    """mmengine's root registry ``name`` as seen from ``scope`` (the
+    scope's child registry, or the root where the scope has none)."""
+    import importlib
+
     import mmengine.registry as mmreg
     root = getattr(mmreg, name)
-    if scope is None:
+    if scope is None or scope == root.scope:
         return root
-    with root.switch_scope_and_registry(scope) as reg:
-        return reg
+    try:
+        importlib.import_module(f'{scope}.registry')
+    except ImportError:
+        return root
+    child = root._search_child(scope)  # (an empty Registry is falsy)
+    return root if child is None else child
 
 
 def lookup(type_name: str, registries: Sequence[str], scope):
@@ -73,19 +81,36 @@ def registered_names(registry_name: str, scope) -> set:
     return names
 
 
+def _forwards_kwargs(fn, var: str) -> bool:
+    """Whether ``fn``'s source passes ``**var`` on to a base ``__init__``
+    and reads nothing from it itself."""
+    try:
+        src = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return False
+    if re.search(rf'\b{var}\s*(\.(pop|get|setdefault|update|keys|items)\b|\[)',
+                 src):
+        return False
+    return re.search(rf'\.__init__\((?:[^()]|\([^()]*\))*\*\*{var}\b', src,
+                     re.S) is not None
+
+
 def accepted_args(obj, strict: bool = True) -> Optional[set]:
     """The keyword names ``obj`` (a class or function) accepts, following
-    ``**kwargs`` into base classes' ``__init__``; None when unknowable
-    (``strict``: a ``**kwargs`` that may go anywhere)."""
-    inits = []
+    ``**kwargs`` into base classes' ``__init__`` when the source passes them
+    there untouched; None when unknowable (``strict``), else what was
+    seen."""
     if inspect.isclass(obj):
+        inits = []
         for klass in obj.__mro__:
             if klass in (object, nn.Module):
-                break  # accept no extra keywords
+                break  # accepts no extra keywords
             if '__init__' in vars(klass):
                 inits.append(vars(klass)['__init__'])
+        if not inits:
+            return set()
     else:
-        inits.append(obj)
+        inits = [obj]
     names = set()
     for fn in inits:
         try:
@@ -96,13 +121,16 @@ def accepted_args(obj, strict: bool = True) -> Optional[set]:
             params = params[1:]  # self
         names |= {p.name for p in params
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
+        var = [p.name for p in params if p.kind == p.VAR_KEYWORD]
+        if not var:
             return names
-    if inspect.isclass(obj):
-        return names
-    return None if strict else names
+        if not inspect.isclass(obj) or not _forwards_kwargs(fn, var[0]):
+            return None if strict else names
+    return names  # the chain of **kwargs ends at object / nn.Module
 
 
-def _qualname(type_name: str, obj) -> str:
+def qualname(type_name: str, obj) -> str:
+    """How a message names the class: as the config wrote it, else the
+    class name."""
     return type_name if '.' in type_name else getattr(obj, '__name__',
                                                       type_name)
