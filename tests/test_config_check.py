@@ -62,9 +62,10 @@ def test_errors_raised_while_building_are_translated():
 
         def __init__(self, width=1, **kwargs):
             self.options = dict(kwargs)
-            if set(self.options) - {'depth'}:
+            extra = sorted(set(self.options) - {'depth'})
+            if extra:
                 raise TypeError('OpaqueKwargs.__init__() got an unexpected '
-                                f'keyword argument {sorted(self.options)[0]!r}')
+                                f'keyword argument {extra[0]!r}')
 
     cfg = Config(dict(default_scope='mmsoco', model=dict(
         type='SoCo', backbone=dict(type='OpaqueKwargs', widht=2))))
