@@ -84,3 +84,19 @@ def test_errors_raised_while_building_are_translated():
         'model; closest: OpaqueKwargs')
     assert build_error_message(KeyError('state_dict'), cfg) is None
     assert build_error_message(TypeError('unsupported operand'), cfg) is None
+
+
+def test_cfg_options_on_top_level_variables():
+    from mmsoco.utils.cfg_options import check_cfg_options
+    from mmsoco.utils.config_check import ConfigKeyError
+    cfg = Config.fromfile(osp.join(REPO, 'configs/soco_r50_fpn_demo.py'))
+    with pytest.raises(ConfigKeyError, match=r"'max_iters' is a variable .*"
+                       r'drives nothing: set train_cfg.max_iters instead, '
+                       r'or use tools/train.py --iters N'):
+        check_cfg_options(cfg, ['max_iters'])
+    with pytest.raises(ConfigKeyError, match='train_dataloader.dataset.'
+                       'data_root instead'):
+        check_cfg_options(cfg, ['data_root'])
+    # given with every key it fed, the variable is only redundant
+    check_cfg_options(cfg, ['data_root', 'train_dataloader.dataset.data_root',
+                            'train_cfg.max_iters', 'use_amp'])

@@ -5,7 +5,9 @@ mmengine creates any key it is given, so a typo (``train_cfg.max_iter``)
 or a top-level variable of the config file (``max_iters``, ``data_root``:
 plain Python names the file used while it was read, which nothing reads
 afterwards) would be accepted and ignored. Both are refused, the second
-naming the keys that really hold the value.
+naming the keys that really hold the value (a variable given together with
+every key named like it, e.g. ``data_root=X
+train_dataloader.dataset.data_root=X``, is let through).
 """
 import inspect
 from typing import Iterable, List
@@ -53,13 +55,15 @@ def _check_exists(cfg, dotted_key: str) -> None:
                 f'print(Config.fromfile(\'{cfg.filename}\').pretty_text)"`')
 
 
-def _check_drives_something(cfg, dotted_key: str) -> None:
+def _check_drives_something(cfg, dotted_key: str, options) -> None:
     if 'runner_type' in cfg:
         return  # a custom runner may read any top-level key
     top = dotted_key.split('.')[0]
     if top in runner_keys():
         return
     holders = [dotted(p) for p in _paths_named(cfg.to_dict(), top)]
+    if holders and all(h in options for h in holders):
+        return  # redundant but harmless: the real keys are set as well
     where = (f'set {" / ".join(holders[:3])} instead' if holders else
              'set the keys that use it instead')
     if top in ('max_iters', 'max_epochs'):
@@ -72,7 +76,9 @@ def _check_drives_something(cfg, dotted_key: str) -> None:
 
 def check_cfg_options(cfg, options: Iterable[str]) -> None:
     """Refuse overrides of keys the config does not have, or of top-level
-    variables that nothing reads after the file was parsed."""
+    variables that nothing reads after the file was parsed (unless every
+    key named like the variable is overridden too)."""
+    options = list(options)
     for key in options:
         _check_exists(cfg, key)
-        _check_drives_something(cfg, key)
+        _check_drives_something(cfg, key, options)
