@@ -183,6 +183,10 @@ def resume_advice(args, cfg) -> str:
             continue
         argv.append(arg)
     command = shlex.join(['python', 'tools/train.py', *argv, '--resume'])
+    if args.launcher != 'none':  # started by dist_train.sh / slurm_train.sh
+        script = ('tools/dist_train.sh' if args.launcher == 'pytorch' else
+                  'tools/slurm_train.sh')
+        command = f'{script} with the same arguments and --resume'
     last = osp.join(cfg.work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:
