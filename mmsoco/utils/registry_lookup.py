@@ -47,6 +47,8 @@ def registry(name: str, scope: Optional[str]):
 
 
 def lookup(type_name: str, registries: Sequence[str], scope):
+    """What ``type_name`` resolves to in the first of ``registries`` (root
+    registry names, e.g. 'MODELS') that has it; None if none has."""
     for name in registries:
         reg = registry(name, scope)
         try:
