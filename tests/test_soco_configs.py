@@ -59,7 +59,8 @@ def test_imagenet_recipe(name):
     opt = cfg.optim_wrapper
     assert opt.type == 'OptimWrapper'
     assert opt.constructor == 'LARSOptimWrapperConstructor'
-    assert dict(opt.optimizer) == dict(type='mmselfsup.LARS', lr=1.0,
+    # the reference's LARS update (tests/test_soco_lars.py)
+    assert dict(opt.optimizer) == dict(type='SoCoLARS', lr=1.0,
                                        momentum=0.9, weight_decay=1e-5,
                                        eta=0.001, eps=1e-8)
     assert dict(cfg.auto_scale_lr) == dict(enable=True, base_batch_size=256)
@@ -97,12 +98,26 @@ def test_imagenet_recipe(name):
     elif len(sizes) == 3:  # the reference code's independent view 3
         assert views.views[2]['mode'] == 'crop'
     assert views.kw['num_boxes'] == 4 and views.kw['max_tries'] == 5
+    # the reference's boxes: whole proposals in view 1, each side padded on
+    # its own; view-1 box jitter except in the C4 recipe (the reference's C4
+    # dataset has none)
+    assert (views.kw['box_clip'], views.kw['padding']) == ('view',
+                                                           'independent')
+    assert views.kw['jitter_prob'] == (0. if 'c4' in name else 0.5)
+    assert views.kw['jitter_mag'] == 0.1
     assert 'BYOLColorAug' in pipeline
     if cutout is None:
         assert 'InBoxCutout' not in pipeline
     else:
         t = TRANSFORMS.build(pipeline['InBoxCutout'])
         assert (t.prob, t.area, t.views) == (0.5, (0.1, 0.3), cutout)
+        # the reference's fill (mean colour) and placement (centre in box)
+        assert (t.value, t.placement) == ('mean', 'centre')
+    if 'fpn' in name:  # PyTorch's default init of FPN, head convs and FC
+        reference_init = dict(type='PyTorchDefault',
+                              layer=['Conv2d', 'Linear'])
+        assert dict(cfg.model.neck.init_cfg) == reference_init
+        assert dict(cfg.model.bbox_head.init_cfg) == reference_init
 
 
 def fake_runner(cfg: Config, world_size: int):
@@ -193,3 +208,58 @@ def test_c4_model_from_its_config_file():
     assert math.isfinite(losses['loss_12'].item())
     losses['loss_12'].backward()
     assert model.backbone.conv1.weight.grad is not None
+
+
+def weight_stds(module):
+    """name -> (weight std, fan_in, bias) of every conv / linear layer."""
+    out = {}
+    for name, m in module.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            fan_in = m.weight[0].numel()
+            out[name] = (m.weight.std().item(), fan_in, m.bias)
+    return out
+
+
+@pytest.mark.usefixtures('one_thread', 'quiet_init')
+def test_fpn_and_head_init_is_pytorchs_default():
+    """The reference keeps PyTorch's default layer init for the FPN, the head
+    convs and the head FC (with a bias): weight std 1/sqrt(3 fan_in), i.e.
+    ~0.012 for a head conv and ~0.0052 for the 12544 -> 1024 FC; mmdet's
+    init (neck Xavier, head Kaiming / Xavier) is the named alternative."""
+    cfg = load('soco_r50_fpn.py')
+    init_default_scope('mmsoco')
+    torch.manual_seed(0)
+    neck = MODELS.build(cfg.model.neck)
+    head = MODELS.build(cfg.model.bbox_head)
+    for m in (neck, head):
+        m.init_weights()
+    stds = {**{f'neck.{k}': v for k, v in weight_stds(neck).items()},
+            **{f'head.{k}': v for k, v in weight_stds(head).items()}}
+    assert len(stds) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
+    for name, (std, fan_in, bias) in stds.items():
+        assert std == pytest.approx(1 / math.sqrt(3 * fan_in), rel=0.03), \
+            name
+    assert stds['head.shared_convs.0.conv'][0] == pytest.approx(0.012,
+                                                                abs=4e-4)
+    std, fan_in, bias = stds['head.shared_fcs.0']
+    assert fan_in == 12544 and std == pytest.approx(0.0052, abs=1e-4)
+    bound = 1 / math.sqrt(fan_in)  # bias ~ U(-bound, bound), not 0
+    assert bias.abs().max() <= bound and bias.std() > 0.8 * bound / 2
+    # mmdet's init gives other numbers (Xavier FPN 0.063 / 0.021, head
+    # Kaiming 0.029, FC Xavier 0.012 with bias 0)
+    torch.manual_seed(0)
+    neck = MODELS.build(dict(cfg.model.neck, init_cfg=dict(
+        type='Xavier', layer='Conv2d', distribution='uniform')))
+    head = MODELS.build(dict(cfg.model.bbox_head, init_cfg=None))
+    for m in (neck, head):
+        m.init_weights()
+    old = {**{f'neck.{k}': v for k, v in weight_stds(neck).items()},
+           **{f'head.{k}': v for k, v in weight_stds(head).items()}}
+    assert old['neck.lateral_convs.0.conv'][0] == pytest.approx(0.0625,
+                                                                rel=0.03)
+    assert old['neck.fpn_convs.0.conv'][0] == pytest.approx(0.0208,
+                                                            rel=0.03)
+    assert old['head.shared_convs.0.conv'][0] == pytest.approx(0.0295,
+                                                               rel=0.03)
+    assert old['head.shared_fcs.0'][0] == pytest.approx(0.0121, rel=0.03)
+    assert (old['head.shared_fcs.0'][2] == 0).all()
