@@ -113,11 +113,12 @@ def test_imagenet_recipe(name):
         assert (t.prob, t.area, t.views) == (0.5, (0.1, 0.3), cutout)
         # the reference's fill (mean colour) and placement (centre in box)
         assert (t.value, t.placement) == ('mean', 'centre')
-    if 'fpn' in name:  # PyTorch's default init of FPN, head convs and FC
-        reference_init = dict(type='PyTorchDefault',
-                              layer=['Conv2d', 'Linear'])
-        assert dict(cfg.model.neck.init_cfg) == reference_init
-        assert dict(cfg.model.bbox_head.init_cfg) == reference_init
+    if 'fpn' in name:  # the reference's init of FPN, head convs and FC
+        assert dict(cfg.model.neck.init_cfg) == dict(
+            type='Kaiming', layer='Conv2d', mode='fan_out',
+            nonlinearity='relu', distribution='normal')
+        assert dict(cfg.model.bbox_head.init_cfg) == dict(
+            type='PyTorchDefault', layer=['Conv2d', 'Linear'])
 
 
 def fake_runner(cfg: Config, world_size: int):
@@ -210,51 +211,59 @@ def test_c4_model_from_its_config_file():
     assert model.backbone.conv1.weight.grad is not None
 
 
-def weight_stds(module):
-    """name -> (weight std, fan_in, bias) of every conv / linear layer."""
+def weight_stds(module, prefix):
+    """name -> (weight std, fan_in, fan_out, bias) of every conv / linear."""
     out = {}
     for name, m in module.named_modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             fan_in = m.weight[0].numel()
-            out[name] = (m.weight.std().item(), fan_in, m.bias)
+            fan_out = m.weight.shape[0] * m.weight[0, 0].numel()
+            out[f'{prefix}.{name}'] = (m.weight.std().item(), fan_in, fan_out,
+                                       m.bias)
     return out
 
 
-@pytest.mark.usefixtures('one_thread', 'quiet_init')
-def test_fpn_and_head_init_is_pytorchs_default():
-    """The reference keeps PyTorch's default layer init for the FPN, the head
-    convs and the head FC (with a bias): weight std 1/sqrt(3 fan_in), i.e.
-    ~0.012 for a head conv and ~0.0052 for the 12544 -> 1024 FC; mmdet's
-    init (neck Xavier, head Kaiming / Xavier) is the named alternative."""
-    cfg = load('soco_r50_fpn.py')
-    init_default_scope('mmsoco')
+def init_stds(neck_cfg, head_cfg):
     torch.manual_seed(0)
-    neck = MODELS.build(cfg.model.neck)
-    head = MODELS.build(cfg.model.bbox_head)
+    neck, head = MODELS.build(neck_cfg), MODELS.build(head_cfg)
     for m in (neck, head):
         m.init_weights()
-    stds = {**{f'neck.{k}': v for k, v in weight_stds(neck).items()},
-            **{f'head.{k}': v for k, v in weight_stds(head).items()}}
+    return {**weight_stds(neck, 'neck'), **weight_stds(head, 'head')}
+
+
+@pytest.mark.usefixtures('one_thread', 'quiet_init')
+def test_fpn_and_head_init_is_the_references():
+    """The reference's FPN convs keep the msra init mmcv 1.x's ConvModule
+    gives them when built (std sqrt(2 / fan_out): 0.088 for a 1x1 lateral,
+    0.029 for a 3x3 output conv; its Xavier init_weights is never called);
+    its head convs and FC keep PyTorch's default layer init (std
+    1 / sqrt(3 fan_in): ~0.012 for a head conv, ~0.0052 for the 12544 ->
+    1024 FC, whose bias is U(+-1 / sqrt(fan_in))). mmdet's init (Xavier
+    neck, Kaiming / Xavier head) is the named alternative."""
+    cfg = load('soco_r50_fpn.py')
+    init_default_scope('mmsoco')
+    stds = init_stds(cfg.model.neck, cfg.model.bbox_head)
     assert len(stds) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
-    for name, (std, fan_in, bias) in stds.items():
-        assert std == pytest.approx(1 / math.sqrt(3 * fan_in), rel=0.03), \
-            name
+    for name, (std, fan_in, fan_out, bias) in stds.items():
+        expected = (math.sqrt(2 / fan_out) if name.startswith('neck') else
+                    1 / math.sqrt(3 * fan_in))
+        assert std == pytest.approx(expected, rel=0.03), name
+    assert stds['neck.lateral_convs.0.conv'][0] == pytest.approx(0.088,
+                                                                 rel=0.03)
+    assert stds['neck.fpn_convs.0.conv'][0] == pytest.approx(0.0295,
+                                                             rel=0.03)
     assert stds['head.shared_convs.0.conv'][0] == pytest.approx(0.012,
                                                                 abs=4e-4)
-    std, fan_in, bias = stds['head.shared_fcs.0']
+    std, fan_in, _, bias = stds['head.shared_fcs.0']
     assert fan_in == 12544 and std == pytest.approx(0.0052, abs=1e-4)
     bound = 1 / math.sqrt(fan_in)  # bias ~ U(-bound, bound), not 0
     assert bias.abs().max() <= bound and bias.std() > 0.8 * bound / 2
     # mmdet's init gives other numbers (Xavier FPN 0.063 / 0.021, head
     # Kaiming 0.029, FC Xavier 0.012 with bias 0)
-    torch.manual_seed(0)
-    neck = MODELS.build(dict(cfg.model.neck, init_cfg=dict(
-        type='Xavier', layer='Conv2d', distribution='uniform')))
-    head = MODELS.build(dict(cfg.model.bbox_head, init_cfg=None))
-    for m in (neck, head):
-        m.init_weights()
-    old = {**{f'neck.{k}': v for k, v in weight_stds(neck).items()},
-           **{f'head.{k}': v for k, v in weight_stds(head).items()}}
+    old = init_stds(
+        dict(cfg.model.neck, init_cfg=dict(type='Xavier', layer='Conv2d',
+                                           distribution='uniform')),
+        dict(cfg.model.bbox_head, init_cfg=None))
     assert old['neck.lateral_convs.0.conv'][0] == pytest.approx(0.0625,
                                                                 rel=0.03)
     assert old['neck.fpn_convs.0.conv'][0] == pytest.approx(0.0208,
@@ -262,4 +271,4 @@ def test_fpn_and_head_init_is_pytorchs_default():
     assert old['head.shared_convs.0.conv'][0] == pytest.approx(0.0295,
                                                                rel=0.03)
     assert old['head.shared_fcs.0'][0] == pytest.approx(0.0121, rel=0.03)
-    assert (old['head.shared_fcs.0'][2] == 0).all()
+    assert (old['head.shared_fcs.0'][3] == 0).all()
