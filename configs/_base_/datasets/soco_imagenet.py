@@ -1,5 +1,6 @@
-# SoCo views on ImageNet-1k train (ALGORITHMS.md §1.2): view 1 = the whole
-# image at 224, view 2 = RandomResizedCrop 224 scale (0.5, 1), view 3 = 112;
+# SoCo views on ImageNet-1k train (docs/algorithms.md, SoCo views):
+# view 1 = the whole image at 224, view 2 = RandomResizedCrop 224 scale
+# (0.5, 1), view 3 = 112;
 # K = 4 common proposals per pair (1,2), (1,3); view-1 box jitter; BYOL
 # asymmetric colour; in-box cutout (the 100-epoch FPN recipe).
 # Proposals: python tools/generate_proposals.py data/imagenet/train \

@@ -25,8 +25,9 @@ class BaseSoCo(BaseModel):
     base_momentum)``; they are advanced by :meth:`update_target`, which
     ``SoCoTargetHook`` calls before every training iteration with the
     runner's iteration, so the schedule continues exactly after a resume.
-    Its BN buffers are not averaged (ALGORITHMS.md §1.3: parameters, not BN
-    buffers, follow the EMA): like the reference's key encoder, the target
+    Its BN buffers are not averaged (docs/algorithms.md, SoCo target
+    network and loss: parameters, not BN buffers, follow the EMA): like
+    the reference's key encoder, the target
     runs in train mode, normalises with its own batch statistics and keeps
     its own running statistics, updated by its own forward passes. They
     start as the online network's (:meth:`sync_target`) and are saved in
