@@ -1,4 +1,5 @@
-"""InsLoc's copy-paste composites on real COCO images (coco_tiny)."""
+"""InsLoc's copy-paste composites on real photos (scikit-image's, made into
+a folder by the ``photo_folder`` fixture)."""
 import glob
 import os.path as osp
 import shutil
@@ -14,14 +15,17 @@ from mmsoco.datasets.transforms.insloc_random_flip import ViewBoxRandomFlip
 from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 
-ROOT = '/work/shared/data/coco_tiny/train2017'
-PATHS = sorted(glob.glob(osp.join(ROOT, '*.jpg')))
-pytestmark = pytest.mark.skipif(len(PATHS) < 3, reason='coco_tiny missing')
+
+@pytest.fixture(scope='module')
+def paths(photo_folder):
+    found = sorted(glob.glob(osp.join(photo_folder, '*.jpg')))
+    assert len(found) >= 10, found
+    return found
 
 
 @pytest.fixture(scope='module')
-def images():
-    return [load_rgb(p) for p in PATHS[:6]]
+def images(paths):
+    return [load_rgb(p) for p in paths[:6]]
 
 
 def test_pasted_pixels_lie_exactly_inside_the_box(images):
@@ -63,7 +67,7 @@ def test_crop_area_and_aspect_follow_the_recipe(images):
     for _ in range(200):
         p = F.composite_params(fg.shape[0], fg.shape[1], rng)
         _, _, w, h = p.crop
-        # tries succeed on a COCO image; centre fallback keeps the whole
+        # tries succeed on a photo; centre fallback keeps the whole
         assert 0.19 * area <= w * h <= area
         assert 0.45 <= w / h <= 2.2 or (w, h) == (fg.shape[1], fg.shape[0])
         # fits into a target box with sides in [128, 255): one side touches
@@ -96,9 +100,9 @@ def test_two_independent_composites_and_flip_carry_the_box(images):
     assert tuple(packed['data_samples'].view_boxes.shape) == (2, 4)
 
 
-def test_dataset_draws_other_images_as_backgrounds():
-    ds = InsLocDataset(ROOT, pipeline=[])
-    assert len(ds) == len(PATHS)
+def test_dataset_draws_other_images_as_backgrounds(photo_folder, paths):
+    ds = InsLocDataset(photo_folder, pipeline=[])
+    assert len(ds) == len(paths)
     for i in range(10):
         info = ds.get_data_info(i)
         assert len(info['bg_paths']) == 2
@@ -108,8 +112,8 @@ def test_dataset_draws_other_images_as_backgrounds():
         assert pick_backgrounds(idx, 2, 50, rng) == [1 - idx] * 50
 
 
-def test_dataset_with_one_image_stops_with_a_message(tmp_path):
-    shutil.copy(PATHS[0], tmp_path / 'only.jpg')
+def test_dataset_with_one_image_stops_with_a_message(tmp_path, paths):
+    shutil.copy(paths[0], tmp_path / 'only.jpg')
     with pytest.raises(ValueError, match='at least 2'):
         InsLocDataset(str(tmp_path), pipeline=[])
     with pytest.raises(ValueError, match='at least 2'):
