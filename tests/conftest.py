@@ -103,6 +103,21 @@ def photo_folder(tmp_path_factory) -> str:
     return build_demo_set(str(root / 'demo'), with_proposals=False).image_dir
 
 
+@pytest.fixture(scope='session')
+def small_photo_folder(photo_folder, tmp_path_factory) -> str:
+    """The first 4 photos of ``photo_folder`` shrunk to at most 160 px: a
+    folder whose selective search takes seconds (for tool plumbing tests)."""
+    import cv2
+    dst = tmp_path_factory.mktemp('small_photos')
+    for name in sorted(os.listdir(photo_folder))[:4]:
+        img = cv2.imread(osp.join(photo_folder, name))
+        scale = 160 / max(img.shape[:2])
+        assert cv2.imwrite(str(dst / name),
+                           cv2.resize(img, None, fx=scale, fy=scale,
+                                      interpolation=cv2.INTER_AREA))
+    return str(dst)
+
+
 @pytest.fixture(autouse=True)
 def mmsoco_default_scope():
     """Every test starts in mmsoco's registry scope, whatever scope the test

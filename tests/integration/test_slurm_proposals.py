@@ -14,7 +14,6 @@ import os.path as osp
 import subprocess
 import sys
 
-import cv2
 import pytest
 
 from tests.conftest import REPO
@@ -152,17 +151,6 @@ def shard_support_missing():
             '(issue 15.1): the real Slurm run needs them')
 
 
-def small_photos(photo_folder, dst, num=4):
-    """``num`` photos shrunk to at most 160 px: seconds of selective search."""
-    dst.mkdir()
-    for name in sorted(os.listdir(photo_folder))[:num]:
-        img = cv2.imread(osp.join(photo_folder, name))
-        scale = 160 / max(img.shape[:2])
-        cv2.imwrite(str(dst / name), cv2.resize(img, None, fx=scale,
-                                                fy=scale))
-    return str(dst)
-
-
 def read_tree(root):
     return {osp.relpath(osp.join(d, f), root):
             open(osp.join(d, f), 'rb').read()
@@ -170,13 +158,13 @@ def read_tree(root):
 
 
 def test_two_tasks_on_a_real_slurm_equal_a_single_run(tmp_path, tool_env,
-                                                     photo_folder,
+                                                     small_photo_folder,
                                                      request):
     reason = shard_support_missing()
     if reason:
         pytest.skip(reason)
     slurm_conf = request.getfixturevalue('slurm_cluster')
-    images = small_photos(photo_folder, tmp_path / 'images')
+    images = small_photo_folder
     args = ['--chunk-size', '1']
     single = str(tmp_path / 'single')
     proc = subprocess.run([sys.executable, TOOL, images, single, *args],
