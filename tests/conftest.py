@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 def slurm_unavailable_reason():
-    """Why tools/local_slurm.sh cannot start a cluster here (None if it can)."""
+    """Why tools/local_slurm.sh cannot start a cluster here (None: it can)."""
     if os.geteuid() != 0:
         return 'starting slurmd and munged needs root'
     missing = [b for b in ('slurmctld', 'slurmd', 'munged', 'srun')
