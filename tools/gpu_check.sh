@@ -118,6 +118,8 @@ step data_loader 300 "$PYTHON" "$REPO/benchmarks/data_loader.py" --images "$IMAG
 # 5. a short pretraining run
 cat > "$RUN/pretrain_cfg.py" <<EOF
 # written by tools/gpu_check.sh: $ITERS iterations of $(basename "$CONFIG")
+# on the check's images; LR as given (no batch/256 scaling), 10% linear
+# warm-up then cosine, like the demo config's short run.
 _base_ = ['$CONFIG']
 max_iters = $ITERS
 warmup = max(1, max_iters // 10)
