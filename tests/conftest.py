@@ -47,6 +47,11 @@ def slurm_cluster(tmp_path_factory):
     state = str(tmp_path_factory.mktemp('slurm'))
     env = dict(os.environ, SLURMCTLD_PORT=str(free_port()),
                SLURMD_PORT=str(free_port()))
+    # local_slurm.sh gives the node $(nproc) CPUs, and GNU nproc obeys
+    # OMP_NUM_THREADS: with OMP_NUM_THREADS=1 the node had 1 CPU and a
+    # 2-task job stayed pending forever (reason PartitionConfig)
+    for name in ('OMP_NUM_THREADS', 'OMP_THREAD_LIMIT'):
+        env.pop(name, None)
     started = subprocess.run(['bash', local_slurm, 'start', state], env=env,
                              capture_output=True, text=True, timeout=120)
     try:
