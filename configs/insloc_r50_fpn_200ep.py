@@ -1,5 +1,6 @@
-# InsLoc R50-FPN, 200 epochs on ImageNet-1k (ALGORITHMS.md §2): batch 32 per
-# GPU, SGD nesterov, LR 0.03 x global batch / 256, wd 1e-4, per-epoch cosine.
+# InsLoc R50-FPN, 200 epochs on ImageNet-1k (docs/algorithms.md, InsLoc
+# sections): batch 32 per GPU, SGD nesterov, LR 0.03 x global batch / 256,
+# wd 1e-4, per-epoch cosine.
 #   tools/dist_train.sh configs/insloc_r50_fpn_200ep.py 8
 _base_ = [
     './_base_/models/insloc_r50_fpn.py',

@@ -1,4 +1,4 @@
-# SoCo R50-FPN, 100 epochs on ImageNet-1k (ALGORITHMS.md §1.2-1.4):
+# SoCo R50-FPN, 100 epochs on ImageNet-1k (docs/algorithms.md, SoCo):
 # views 224 / 224 / 112 with in-box cutout, LARS, LR 1.0 x batch / 256
 # (8.0 at 16 GPUs x 128), 10-epoch warm-up from LR / 100, per-iteration
 # cosine to 1e-6, weight decay 1e-5, SyncBN, EMA target 0.99 -> 1.

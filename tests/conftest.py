@@ -1,18 +1,65 @@
 import os
 import os.path as osp
+import shutil
 import socket
+import subprocess
 import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-COCO_TINY = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+# coco_tiny (a few COCO images with their annotations) lives outside the
+# repository: MMSOCO_COCO_TINY names it, else ../shared/data/coco_tiny next
+# to the checkout. Only the `coco_tiny` fixture below reads it.
+COCO_TINY_ENV = 'MMSOCO_COCO_TINY'
+COCO_TINY_LAYOUT = ('train2017', 'val2017', 'annotations')
+COCO_TINY = osp.abspath(os.environ.get(COCO_TINY_ENV) or osp.join(
+    osp.dirname(REPO), 'shared', 'data', 'coco_tiny'))
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def slurm_unavailable_reason():
+    """Why tools/local_slurm.sh cannot start a cluster here (None: it can)."""
+    if os.geteuid() != 0:
+        return 'starting slurmd and munged needs root'
+    missing = [b for b in ('slurmctld', 'slurmd', 'munged', 'srun')
+               if shutil.which(b) is None]
+    if missing:
+        return (f'{", ".join(missing)} not installed '
+                '(apt-get install slurm-wlm munge)')
+    return None
+
+
+@pytest.fixture
+def slurm_cluster(tmp_path_factory):
+    """A real single-node Slurm (partition 'local') on loopback, started by
+    tools/local_slurm.sh for one test and stopped after it; yields the
+    SLURM_CONF path to put in the launcher's environment."""
+    reason = slurm_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    local_slurm = osp.join(REPO, 'tools', 'local_slurm.sh')
+    state = str(tmp_path_factory.mktemp('slurm'))
+    env = dict(os.environ, SLURMCTLD_PORT=str(free_port()),
+               SLURMD_PORT=str(free_port()))
+    # local_slurm.sh gives the node $(nproc) CPUs, and GNU nproc obeys
+    # OMP_NUM_THREADS: with OMP_NUM_THREADS=1 the node had 1 CPU and a
+    # 2-task job stayed pending forever (reason PartitionConfig)
+    for name in ('OMP_NUM_THREADS', 'OMP_THREAD_LIMIT'):
+        env.pop(name, None)
+    started = subprocess.run(['bash', local_slurm, 'start', state], env=env,
+                             capture_output=True, text=True, timeout=120)
+    try:
+        if started.returncode != 0:
+            pytest.fail('local Slurm did not start: ' + started.stderr[-2000:])
+        yield osp.join(state, 'slurm.conf')
+    finally:
+        subprocess.run(['bash', local_slurm, 'stop', state], timeout=60)
 
 
 @pytest.fixture
@@ -26,11 +73,54 @@ def tool_env():
     return env
 
 
+def coco_tiny_missing(root: str = COCO_TINY):
+    """Why coco_tiny at ``root`` cannot be used (None when it can)."""
+    missing = [d for d in COCO_TINY_LAYOUT if not osp.isdir(osp.join(root, d))]
+    if not missing:
+        return None
+    what = ('not found' if not osp.isdir(root) else
+            f'lacks {", ".join(d + "/" for d in missing)}')
+    return (f'coco_tiny {what} at {root}: set {COCO_TINY_ENV}=/path/to/'
+            f'coco_tiny, a folder holding {", ".join(COCO_TINY_LAYOUT)} '
+            '(COCO 2017 layout: train2017/*.jpg, val2017/*.jpg, '
+            'annotations/instances_*2017.json)')
+
+
 @pytest.fixture(scope='session')
 def coco_tiny():
-    if not osp.isdir(COCO_TINY):
-        pytest.skip(f'coco_tiny not found at {COCO_TINY}')
+    """Real COCO images and annotations, for the tests that need COCO itself
+    (proposal recall against COCO boxes, training on COCO images); a test
+    that needs photos only takes ``photo_folder``."""
+    reason = coco_tiny_missing()
+    if reason:
+        pytest.skip(reason)
     return COCO_TINY
+
+
+@pytest.fixture(scope='session')
+def photo_folder(tmp_path_factory) -> str:
+    """A folder of real photos the project makes itself, no download: the 12
+    photographs bundled with scikit-image (mmsoco.datasets.demo.DEMO_PHOTOS:
+    astronaut, camera, chelsea, coffee, ...; some greyscale), resized to at
+    most 640 px and saved as ``<name>.jpg``. Read-only for the tests."""
+    from mmsoco.datasets.demo import build_demo_set
+    root = tmp_path_factory.mktemp('photos')
+    return build_demo_set(str(root / 'demo'), with_proposals=False).image_dir
+
+
+@pytest.fixture(scope='session')
+def small_photo_folder(photo_folder, tmp_path_factory) -> str:
+    """The first 4 photos of ``photo_folder`` shrunk to at most 160 px: a
+    folder whose selective search takes seconds (for tool plumbing tests)."""
+    import cv2
+    dst = tmp_path_factory.mktemp('small_photos')
+    for name in sorted(os.listdir(photo_folder))[:4]:
+        img = cv2.imread(osp.join(photo_folder, name))
+        scale = 160 / max(img.shape[:2])
+        assert cv2.imwrite(str(dst / name),
+                           cv2.resize(img, None, fx=scale, fy=scale,
+                                      interpolation=cv2.INTER_AREA))
+    return str(dst)
 
 
 @pytest.fixture(autouse=True)

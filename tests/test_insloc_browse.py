@@ -32,9 +32,9 @@ def colour_pixels(img, bgr) -> int:
     return int(np.all(img == np.array(bgr, np.uint8), axis=2).sum())
 
 
-def test_browse_views_draws_insloc_composites(coco_tiny, tmp_path,
+def test_browse_views_draws_insloc_composites(photo_folder, tmp_path,
                                               tool_env):
-    images = osp.join(coco_tiny, 'train2017')
+    images = photo_folder
     keys = sorted(k for k in os.listdir(images) if k.endswith('.jpg'))[:3]
     lst = tmp_path / 'list.txt'
     lst.write_text('\n'.join(keys))

@@ -1,4 +1,5 @@
-"""InsLoc's copy-paste composites on real COCO images (coco_tiny)."""
+"""InsLoc's copy-paste composites on real photos (scikit-image's, made into
+a folder by the ``photo_folder`` fixture)."""
 import glob
 import os.path as osp
 import shutil
@@ -19,13 +20,15 @@ from .conftest import REPO
 
 
 @pytest.fixture(scope='module')
-def root(coco_tiny):
-    return osp.join(coco_tiny, 'train2017')
+def root(photo_folder):
+    return photo_folder
 
 
 @pytest.fixture(scope='module')
 def paths(root):
-    return sorted(glob.glob(osp.join(root, '*.jpg')))
+    found = sorted(glob.glob(osp.join(root, '*.jpg')))
+    assert len(found) >= 10, found
+    return found
 
 
 @pytest.fixture(scope='module')
@@ -72,7 +75,7 @@ def test_crop_area_and_aspect_follow_the_recipe(images):
     for _ in range(200):
         p = F.composite_params(fg.shape[0], fg.shape[1], rng)
         _, _, w, h = p.crop
-        # tries succeed on a COCO image; centre fallback keeps the whole
+        # tries succeed on a photo; centre fallback keeps the whole
         assert 0.19 * area <= w * h <= area
         assert 0.45 <= w / h <= 2.2 or (w, h) == (fg.shape[1], fg.shape[0])
         # fits into a target box with sides in [128, 255): one side touches

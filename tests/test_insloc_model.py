@@ -291,7 +291,7 @@ def test_configs_build_without_custom_imports(name):
 
 def test_r50_fpn_200ep_query_network_has_43_2m_parameters():
     """R50 23,508,032 + BN-FPN 3,346,432 + 4conv 2,361,344 + FC 1024
-    12,846,080 + FC 1024 and Linear 128 1,180,800 (ALGORITHMS.md §2.2)."""
+    12,846,080 + FC 1024 and Linear 128 1,180,800 (docs/algorithms.md)."""
     cfg = Config.fromfile(osp.join(REPO, 'configs',
                                    'insloc_r50_fpn_200ep.py'))
     model = MODELS.build(cfg.model)

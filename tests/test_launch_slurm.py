@@ -8,7 +8,6 @@ Debian's slurm-wlm and munge so that this runs in CI.
 """
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 
@@ -18,37 +17,7 @@ from .conftest import REPO, free_port
 from .test_launch_dist import TOY_CONFIG, assert_ranks_in_lockstep, \
     load_rank_records
 
-LOCAL_SLURM = osp.join(REPO, 'tools', 'local_slurm.sh')
 SLURM_TRAIN = osp.join(REPO, 'tools', 'slurm_train.sh')
-
-
-def slurm_unavailable_reason():
-    if os.geteuid() != 0:
-        return 'starting slurmd and munged needs root'
-    missing = [b for b in ('slurmctld', 'slurmd', 'munged', 'srun')
-               if shutil.which(b) is None]
-    if missing:
-        return (f'{", ".join(missing)} not installed '
-                '(apt-get install slurm-wlm munge)')
-    return None
-
-
-@pytest.fixture
-def slurm_cluster(tmp_path_factory):
-    reason = slurm_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    state = str(tmp_path_factory.mktemp('slurm'))
-    env = dict(os.environ, SLURMCTLD_PORT=str(free_port()),
-               SLURMD_PORT=str(free_port()))
-    started = subprocess.run(['bash', LOCAL_SLURM, 'start', state], env=env,
-                             capture_output=True, text=True, timeout=120)
-    try:
-        if started.returncode != 0:
-            pytest.fail('local Slurm did not start: ' + started.stderr[-2000:])
-        yield osp.join(state, 'slurm.conf')
-    finally:
-        subprocess.run(['bash', LOCAL_SLURM, 'stop', state], timeout=60)
 
 
 def test_slurm_train_two_tasks(slurm_cluster, tmp_path, tool_env):

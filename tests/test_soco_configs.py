@@ -1,5 +1,6 @@
-"""The five top-level SoCo configs carry the recipe of ALGORITHMS.md §1.4
-and the views of §1.2: LARS settings, LR 1.0 x batch / 256 (8.0 at
+"""The five top-level SoCo configs carry the recipe of docs/algorithms.md
+(SoCo recipe) and the views of its SoCo views section: LARS settings,
+LR 1.0 x batch / 256 (8.0 at
 16 GPUs x 128, through mmengine's own auto_scale_lr code), warm-up from
 LR / 100 over 10 epochs then per-iteration cosine to 1e-6, SyncBN, batch
 128, in-box cutout where the reference has it, view sizes per variant."""

@@ -1,4 +1,4 @@
-"""SoCoLARS, the reference's LARS update (ALGORITHMS.md §1.4), against a
+"""SoCoLARS, the reference's LARS update (docs/algorithms.md, SoCo recipe), against a
 hand computation; the SoCo configs use it through the LARS groups."""
 import copy
 import os.path as osp

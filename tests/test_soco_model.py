@@ -100,7 +100,8 @@ def test_target_starts_equal_and_follows_ema():
 
 
 def test_target_bn_keeps_its_own_running_statistics():
-    """ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA. The
+    """docs/algorithms.md (SoCo target): parameters, not BN buffers,
+    follow the EMA. The
     target runs in train mode on its own batch statistics, its running
     statistics move with its own forward passes, and update_target leaves
     them alone (it used to copy the online network's)."""
@@ -132,7 +133,7 @@ def test_target_bn_keeps_its_own_running_statistics():
 
 
 def test_export_key_names():
-    """Keys the export tool relies on (CONTRACTS.md) and their shapes in
+    """Keys the export tool relies on (docs/algorithms.md) and their shapes in
     mmdet's Shared4Conv1FCBBoxHead."""
     model = build(tiny_soco_cfg())
     keys = set(model.state_dict())

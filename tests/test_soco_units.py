@@ -113,7 +113,7 @@ def test_ema_update_moves_parameters_and_keeps_buffers():
     ema_update_(target, online, 0.9)
     assert torch.allclose(target[0].weight,
                           0.9 * before + 0.1 * online[0].weight)
-    # the target's BN statistics are its own (ALGORITHMS.md §1.3)
+    # the target's BN statistics are its own (docs/algorithms.md)
     assert torch.equal(target[1].running_mean, torch.zeros(3))
 
 

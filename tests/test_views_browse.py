@@ -11,15 +11,18 @@ from mmsoco.proposals import write_store
 from .conftest import REPO
 
 
-def test_browse_views_writes_one_png_per_sample(coco_tiny, tmp_path,
+def test_browse_views_writes_one_png_per_sample(photo_folder, tmp_path,
                                                 tool_env):
-    images = osp.join(coco_tiny, 'train2017')
+    images = photo_folder
     keys = sorted(k for k in os.listdir(images) if k.endswith('.jpg'))[:3]
     rng = np.random.default_rng(0)
     boxes = []
-    for _ in keys:
-        xy = rng.uniform(0, 200, (10, 2))
-        boxes.append(np.round(np.concatenate([xy, xy + 120], 1)))
+    for key in keys:
+        # 10 boxes of about a third of the image, inside it
+        h, w = cv2.imread(osp.join(images, key)).shape[:2]
+        size = np.array([w, h]) * 0.35
+        xy = rng.uniform(0, 1, (10, 2)) * (np.array([w, h]) - size)
+        boxes.append(np.round(np.concatenate([xy, xy + size], 1)))
     store = write_store(str(tmp_path / 'store'), keys, boxes)
     lst = tmp_path / 'list.txt'
     lst.write_text('\n'.join(keys))

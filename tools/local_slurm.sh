@@ -24,7 +24,7 @@ start() {
   mkdir -p "$STATE/ctld" "$STATE/d" "$STATE/munge" "$STATE/log"
   local host cpus mem
   host=$(hostname -s)
-  cpus=$(nproc)
+  cpus=$(nproc --all)
   mem=$(awk '/MemTotal/ {printf "%d", $2/1024*0.9}' /proc/meminfo)
 
   # munge: a private key and socket so nothing system-wide is touched.

@@ -1,6 +1,7 @@
 # Mask R-CNN R50-FPN, COCO 1x, initialised from mmsoco pretraining
-# (ALGORITHMS.md §1.5): SyncBN in backbone, FPN, 4conv1fc box head and mask
-# head; nothing frozen; multi-scale 640-800 training; weight decay 2.5e-5;
+# (docs/algorithms.md, SoCo transfer and published results): SyncBN in
+# backbone, FPN, 4conv1fc box head and mask head; nothing frozen;
+# multi-scale 640-800 training; weight decay 2.5e-5;
 # RGB mean/std. Everything else is mmdet's stock config.
 #
 # The pretrained file is named in ONE place, model.init_cfg.checkpoint:

@@ -2,7 +2,8 @@
 
 A rule set is a sequence of stages; the first stage that keeps at least one
 box wins, and an image that no stage leaves a box for gets the whole image
-as its one box. ``ratio3size0308`` is SoCo's (ALGORITHMS.md 1.1):
+as its one box. ``ratio3size0308`` is SoCo's (docs/algorithms.md,
+SoCo proposals):
 
 1. w >= 32 and h >= 32, 1/3 <= w/h <= 3, 0.3 <= sqrt(w*h / (W*H)) <= 0.8;
 2. fallback: the aspect and relative-size rules only;

@@ -42,7 +42,7 @@ def _run_name(stage: str) -> str:
 def iteration_schedule(iters: int, warmup_frac: float = 0.1,
                        eta_min: float = 1e-6) -> list:
     """Linear warm-up from LR/100, then per-iteration cosine to ``eta_min``
-    (SoCo's schedule shape, ALGORITHMS.md §1.4) over ``iters``."""
+    (SoCo's schedule shape, docs/algorithms.md, SoCo recipe) over ``iters``."""
     warmup = max(1, int(iters * warmup_frac)) if iters > 1 else 0
     sched = []
     if warmup:

@@ -4,7 +4,8 @@ An mmsoco pretraining checkpoint (SoCo, SoCo*, InsLoc: FPN; SoCoC4,
 InsLocC4: C4) holds the online network under ``backbone.*``, ``neck.*``,
 ``bbox_head.*`` (or ``shared_head.layer4.*`` for C4), plus ``projector.*``,
 ``predictor.*`` (SoCo), ``queue.*`` (InsLoc) and the EMA copy ``target.*``
-(CONTRACTS.md). Only the detector's part of the online (or, on request, the
+(docs/algorithms.md, Checkpoint layout). Only the detector's part of the
+online (or, on request, the
 target) network is exported:
 
 =========================================  ==================================

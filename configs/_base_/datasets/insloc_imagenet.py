@@ -1,4 +1,5 @@
-# InsLoc composites (ALGORITHMS.md §2.1) from an unlabelled image folder:
+# InsLoc composites (docs/algorithms.md, InsLoc composites) from an
+# unlabelled image folder:
 # per image two copy-paste composites (query, key) on 256x256 backgrounds
 # from other random images, MoCo-v2 colour, flips carrying the box.
 data_root = 'data/imagenet/train'

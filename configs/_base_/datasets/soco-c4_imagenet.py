@@ -16,7 +16,7 @@ soco_views = dict(
     jitter_prob=0.0,
     jitter_mag=0.1,
     interpolation='area',
-    # the reference's boxes (ALGORITHMS.md §1.2): a view-1 box is the whole
+    # the reference's boxes (docs/algorithms.md, SoCo views): a view-1 box is the whole
     # proposal, its partner the part inside the crop ('overlap': both clipped
     # to the views' common area); each side padded to K on its own
     # ('shared': both sides padded alike)

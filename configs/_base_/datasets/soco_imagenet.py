@@ -1,5 +1,6 @@
-# SoCo views on ImageNet-1k train (ALGORITHMS.md §1.2): view 1 = the whole
-# image at 224, view 2 = RandomResizedCrop 224 scale (0.5, 1), view 3 = 112;
+# SoCo views on ImageNet-1k train (docs/algorithms.md, SoCo views):
+# view 1 = the whole image at 224, view 2 = RandomResizedCrop 224 scale
+# (0.5, 1), view 3 = 112;
 # K = 4 common proposals per pair (1,2), (1,3); view-1 box jitter; BYOL
 # asymmetric colour; in-box cutout (the 100-epoch FPN recipe).
 # Proposals: python tools/generate_proposals.py data/imagenet/train \
@@ -25,7 +26,7 @@ soco_views = dict(
     jitter_prob=0.5,
     jitter_mag=0.1,
     interpolation='area',
-    # the reference's boxes (ALGORITHMS.md §1.2): a view-1 box is the whole
+    # the reference's boxes (docs/algorithms.md, SoCo views): a view-1 box is the whole
     # proposal, its partner the part inside the crop ('overlap': both clipped
     # to the views' common area); each side padded to K on its own
     # ('shared': both sides padded alike)

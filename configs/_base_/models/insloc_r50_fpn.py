@@ -1,4 +1,5 @@
-# InsLoc R50-FPN (ALGORITHMS.md §2.2): ResNet-50 (BN) -> FPN P2-P5 (256 ch,
+# InsLoc R50-FPN (docs/algorithms.md, InsLoc model and loss):
+# ResNet-50 (BN) -> FPN P2-P5 (256 ch,
 # BN, no activation) -> every box on every level (RoIAlign 7x7, aligned) ->
 # one head shared by the levels: 4conv (BN, ReLU) + FC 1024 (`bbox_head`,
 # mmdet's Shared4Conv1FCBBoxHead layout) + FC 1024 + Linear 128

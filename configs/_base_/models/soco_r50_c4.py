@@ -1,4 +1,4 @@
-# SoCo R50-C4 (ALGORITHMS.md §1.3, C4 variant): ResNet-50 stages 1-3 ->
+# SoCo R50-C4 (docs/algorithms.md, SoCo model, C4): ResNet-50 stages 1-3 ->
 # RoIAlign 14x14 on C4 -> res5 (mmdet ResLayer, `shared_head.layer4`) ->
 # 7x7 average pool -> projector 2048-4096-256 -> predictor 256-4096-256.
 norm_cfg = dict(type='SyncBN', requires_grad=True)

@@ -1,4 +1,5 @@
-# SoCo R50-FPN (ALGORITHMS.md §1.3): ResNet-50 (stride in the 3x3 conv,
+# SoCo R50-FPN (docs/algorithms.md, SoCo model): ResNet-50 (stride in the
+# 3x3 conv,
 # zero-initialised last BN of each block) -> FPN P2-P5 (256 ch, BN, no
 # activation, no P6) -> RoIAlign 7x7 (aligned, adaptive sampling) ->
 # 4conv1fc head -> projector 1024-4096-256 -> predictor 256-4096-256.

@@ -1,4 +1,5 @@
-# InsLoc's optimisation (ALGORITHMS.md §2.2): SGD nesterov momentum 0.9,
+# InsLoc's optimisation (docs/algorithms.md, InsLoc recipe and published
+# results): SGD nesterov momentum 0.9,
 # LR 0.03 per 256 images (auto-scaled to the real global batch), weight
 # decay 1e-4, per-epoch cosine to 0.
 optim_wrapper = dict(

@@ -1,4 +1,5 @@
-# SoCo's optimisation (ALGORITHMS.md §1.4): LARS (trust coefficient 0.001,
+# SoCo's optimisation (docs/algorithms.md, SoCo recipe): LARS (trust
+# coefficient 0.001,
 # eps 1e-8) over SGD momentum 0.9, weight decay 1e-5; biases and norm
 # parameters are excluded from weight decay and from LARS scaling
 # (LARSOptimWrapperConstructor). SoCoLARS is the reference's update (weight

@@ -1,5 +1,5 @@
-"""Pure building blocks of InsLoc's copy-paste composites (ALGORITHMS.md
-§2.1).
+"""Pure building blocks of InsLoc's copy-paste composites (docs/algorithms.md,
+InsLoc composites).
 
 A composite is one foreground crop of the dataset image, resized keeping its
 aspect ratio to fit a random ``(w, h)`` box (sides uniform in

@@ -1,4 +1,4 @@
-"""SoCo's box-aware geometric views (ALGORITHMS.md §1.2)."""
+"""SoCo's box-aware geometric views (docs/algorithms.md, SoCo views)."""
 import copy
 from typing import Optional, Sequence
 

@@ -1,5 +1,6 @@
 """Parameter groups for LARS: biases and norm parameters excluded from
-weight decay and from the trust-ratio scaling (ALGORITHMS.md §1.4)."""
+weight decay and from the trust-ratio scaling (docs/algorithms.md, SoCo
+recipe)."""
 from typing import List
 
 from mmengine.model import is_model_wrapper

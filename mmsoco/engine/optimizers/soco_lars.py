@@ -1,4 +1,4 @@
-"""LARS as the SoCo reference computes it (ALGORITHMS.md §1.4).
+"""LARS as the SoCo reference computes it (docs/algorithms.md, SoCo recipe).
 
 Per parameter of a LARS-scaled group, with ``d = g + wd * w``::
 

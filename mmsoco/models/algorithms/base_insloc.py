@@ -1,4 +1,4 @@
-"""What InsLoc's FPN and C4 models share (ALGORITHMS.md §2.2): two
+"""What InsLoc's FPN and C4 models share (docs/algorithms.md, InsLoc model and loss): two
 composites (query, key) with one box each, the MoCo queues, the InfoNCE per
 level, the query box augmentation and shuffle-BN; the EMA key network comes
 from :class:`BaseMomentumModel` (constant momentum). Subclasses say how a

@@ -22,7 +22,7 @@ class BaseSoCo(BaseMomentumModel):
     base_momentum)``, advanced by ``MomentumTargetHook`` before every
     training iteration with the runner's iteration, so the schedule
     continues exactly after a resume. Its BN buffers are its own
-    (ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA): like
+    (docs/algorithms.md, SoCo target network and loss: parameters, not BN buffers, follow the EMA): like
     the reference's key encoder, the target runs in train mode, normalises
     with its own batch statistics and keeps its own running statistics.
     They start as the online network's and are saved in checkpoints, so a

@@ -1,4 +1,5 @@
-"""InsLoc on an R50-FPN detector (ALGORITHMS.md §2.2).
+"""InsLoc on an R50-FPN detector (docs/algorithms.md,
+InsLoc model and loss).
 
 Query and key are two copy-paste composites of the same foreground; each
 has exactly one box. The query network embeds its box on every FPN level

@@ -1,4 +1,4 @@
-"""SoCo with FPN (R50-FPN, SoCo*): ALGORITHMS.md §1.3."""
+"""SoCo with FPN (R50-FPN, SoCo*): docs/algorithms.md, SoCo model."""
 from typing import Mapping, Optional, Sequence, Tuple
 
 import torch

@@ -1,4 +1,5 @@
-"""SoCo on an R50-C4 detector: ALGORITHMS.md §1.3 (C4 variant)."""
+"""SoCo on an R50-C4 detector: docs/algorithms.md, SoCo model
+(C4 variant)."""
 from typing import Mapping, Optional
 
 import torch.nn.functional as F

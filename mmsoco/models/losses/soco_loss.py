@@ -1,4 +1,5 @@
-"""SoCo's box-level BYOL loss, as pure functions (ALGORITHMS.md §1.3)."""
+"""SoCo's box-level BYOL loss, as pure functions (docs/algorithms.md,
+SoCo target network and loss)."""
 from typing import Optional
 
 import torch

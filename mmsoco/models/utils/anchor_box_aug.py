@@ -1,4 +1,5 @@
-"""InsLoc's box augmentation (ALGORITHMS.md §2.2): replace a query box by
+"""InsLoc's box augmentation (docs/algorithms.md,
+InsLoc model and loss): replace a query box by
 a random anchor that overlaps it, so the P5 embedding must be robust to
 the box's exact extent."""
 from typing import Optional, Sequence, Tuple

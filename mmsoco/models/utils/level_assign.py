@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 # sqrt(w * h) in the view's pixels: <= 48 -> P2, <= 96 -> P3, <= 192 -> P4,
-# larger -> P5 (ALGORITHMS.md §1.3).
+# larger -> P5 (docs/algorithms.md, SoCo model).
 SOCO_LEVEL_THRESHOLDS = (48., 96., 192.)
 
 

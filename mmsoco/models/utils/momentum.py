@@ -12,7 +12,8 @@ def cosine_momentum(k: int, total: int, base: float = 0.99) -> float:
 
     ``k`` is the global iteration (0-based, taken from the runner so that it
     continues after a resume), ``total`` the run's total iterations: tau goes
-    from ``base`` at k = 0 to 1 at k = total (ALGORITHMS.md §1.3).
+    from ``base`` at k = 0 to 1 at k = total (docs/algorithms.md, SoCo
+    target network and loss).
     """
     if total <= 0:
         raise ValueError(f'cosine_momentum needs total > 0, got {total}')
@@ -38,7 +39,8 @@ def ema_update_(target: nn.Module, online: nn.Module, tau: float) -> None:
 
     Buffers (BN running statistics, counters) are left alone: the target
     keeps its own, updated by its own forward passes, as SoCo's target
-    (ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA) and
+    (docs/algorithms.md, SoCo target network and loss: parameters, not
+    BN buffers, follow the EMA) and
     InsLoc's MoCo key network do."""
     for t, o in _parameter_pairs(target, online):
         t.mul_(tau).add_(o.detach(), alpha=1. - tau)

@@ -38,7 +38,7 @@ class MomentumTarget(nn.ModuleDict):
     Only parameters follow the EMA. Buffers (BN running statistics) are the
     target's own: it runs its own train-mode forward passes, normalising with
     its own batch statistics, as BYOL's target and MoCo's key encoder do
-    (ALGORITHMS.md §1.3, §2.2). They start as the online network's
+    (docs/algorithms.md, SoCo model / InsLoc model and loss). They start as the online network's
     (:meth:`sync`, after weight initialisation).
 
     Args:

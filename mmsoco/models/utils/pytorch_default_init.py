@@ -4,7 +4,7 @@ layers back PyTorch's own initialisation (``reset_parameters()``).
 The SoCo reference builds its box-head convs and FC with ``nn.Conv2d`` /
 ``nn.Linear`` and never re-initialises them: weights ~ kaiming_uniform(a =
 sqrt 5), i.e. U(+-1/sqrt(fan_in)), std 1/sqrt(3 fan_in), and biases
-U(+-1/sqrt(fan_in)) (ALGORITHMS.md §1.3). mmcv's ConvModule (mmsoco's head
+U(+-1/sqrt(fan_in)) (docs/algorithms.md, SoCo model). mmcv's ConvModule (mmsoco's head
 convs) re-initialises its conv when built, so the layers must be reset
 explicitly to get that.
 """

@@ -1,4 +1,4 @@
-"""SoCo's in-box cutout on uint8 RGB views (ALGORITHMS.md §1.2).
+"""SoCo's in-box cutout on uint8 RGB views (docs/algorithms.md, SoCo views).
 
 The reference zeroes a square *after* normalisation, so the square takes
 the dataset's mean colour; on mmsoco's uint8 views that is the mean the data

@@ -1,5 +1,5 @@
 """All of SoCo's geometric views of one image with their matched boxes
-(ALGORITHMS.md §1.2): crops, shared proposals, per-side boxes, padding."""
+(docs/algorithms.md, SoCo views): crops, shared proposals, per-side boxes, padding."""
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
