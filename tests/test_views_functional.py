@@ -343,7 +343,7 @@ def test_in_box_cutout_reference_fill_and_placement():
     colour, zero once normalised, and its centre is uniform inside the box,
     so part of it may lie outside (~21% of the cut pixels for these sizes,
     as measured on the reference)."""
-    from mmsoco.models.data_preprocessors.soco_data_preprocessor import (
+    from mmsoco.models.data_preprocessors.multi_view_data_preprocessor import (
         IMAGENET_RGB_MEAN, IMAGENET_RGB_STD)
     assert F.IMAGENET_RGB_MEAN == IMAGENET_RGB_MEAN
     fill = F.fill_value('mean')
