@@ -36,7 +36,8 @@ from typing import Optional, Sequence, Tuple, Union
 from mmsoco.image_set import IMAGE_EXTENSIONS, list_images, resolve_root
 from .assemble import GenerateResult, assemble, existing_store
 from .filters import FilterSpec, get_filter
-from .inputs import DEFAULT_MAX_PIXELS, Job, check_output, check_params
+from .inputs import (DEFAULT_MAX_PIXELS, Job, check_output, check_params,
+                     shard_chunks)
 from .lock import LockBusy, RunLock, holder_of
 from .progress import Progress, log
 from .publish import clean_stale_temps
@@ -154,8 +155,7 @@ class _Run:
                            self.logger).acquire()
         try:
             c = len(self.job.chunks)
-            result = self._compute(range(c * i // n, c * (i + 1) // n),
-                                   max_chunks)
+            result = self._compute(shard_chunks(c, i, n), max_chunks)
         finally:
             mine.release()
         missing = self._missing()

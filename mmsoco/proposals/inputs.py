@@ -32,7 +32,7 @@ def check_params(scale, sigma, min_size, chunk_size, workers, max_pixels,
              ('min_size', '--min-size', min_size, min_size >= 0, '>= 0'),
              ('chunk_size', '--chunk-size', chunk_size, chunk_size >= 1,
               '>= 1'),
-             ('workers', '--workers', workers, workers >= 0, '>= 1'),
+             ('workers', '--workers', workers, workers >= 0, '>= 0'),
              ('max_pixels', '--max-pixels', max_pixels,
               max_pixels >= 4096, '>= 4096')]
     if max_chunks is not None:
@@ -57,6 +57,12 @@ def parse_shard(text: str) -> Tuple[int, int]:
     shard = (int(i), int(n))
     check_params(1, 1, 0, 1, 1, 4096, shard=shard)
     return shard
+
+
+def shard_chunks(num_chunks: int, i: int, n: int) -> range:
+    """The chunks of shard ``i`` of ``n``: a contiguous block in key order;
+    the shares differ by at most one chunk."""
+    return range(num_chunks * i // n, num_chunks * (i + 1) // n)
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -156,5 +162,5 @@ def diff(old: dict, new: dict) -> List[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-__all__ = ['check_params', 'parse_shard', 'check_output', 'Job', 'diff',
+__all__ = ['check_params', 'parse_shard', 'shard_chunks', 'check_output', 'Job', 'diff',
            'DEFAULT_MAX_PIXELS', 'TOOL']

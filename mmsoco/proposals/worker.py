@@ -195,10 +195,15 @@ class WorkerPool:
                  for _ in range(min(self.workers, len(pending)))]
         try:
             while True:
-                for s in slots:
+                for i, s in enumerate(slots):
                     if s.item is None and pending:
+                        try:
+                            s.conn.send(pending[0][1])
+                        except OSError:  # it died while idle: replace it
+                            s.stop(kill=True)
+                            slots[i] = _Slot(ctx, self.cfg)
+                            continue
                         s.item = pending.popleft()
-                        s.conn.send(s.item[1])
                 busy = [s for s in slots if s.item is not None]
                 if not busy:
                     return
