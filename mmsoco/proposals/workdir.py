@@ -108,6 +108,7 @@ class WorkDir:
             if live:
                 raise ValueError(f'{self.path} is in use by {live[0]}; '
                                  'wait for it before discarding the run')
+            self._check_only_ours()
             log(logger, f'overwrite: discarding the unfinished run in '
                 f'{self.path} (settings differ: {changed})')
             self.remove(logger, strict=True)
@@ -192,6 +193,13 @@ class WorkDir:
         return live
 
     # -- removal
+    def _check_only_ours(self) -> None:
+        foreign = self.foreign()
+        if foreign:
+            raise FileExistsError(
+                f'{self.path} holds files this tool did not write '
+                f'({", ".join(foreign[:3])}); move them away, then rerun')
+
     def remove(self, logger=None, strict: bool = False) -> bool:
         """Delete the folder if it is ours, manifest last. Foreign entries
         are left (FileExistsError when ``strict``); returns whether the
@@ -202,11 +210,9 @@ class WorkDir:
             if strict:
                 self.check_not_foreign()
             return False
+        if strict:
+            self._check_only_ours()
         foreign = self.foreign()
-        if foreign and strict:
-            raise FileExistsError(
-                f'{self.path} holds files this tool did not write '
-                f'({", ".join(foreign[:3])}); move them away, then rerun')
         names = sorted(set(os.listdir(self.path)) - set(foreign))
         names.sort(key=lambda n: n == 'manifest.json')  # manifest last
         for name in names:
