@@ -74,9 +74,14 @@ class WorkDir:
         """FileExistsError unless the work folder is absent, empty or one
         this tool made for this output."""
         p = self.path
-        if not osp.lexists(p) or (osp.isdir(p) and not osp.islink(p) and
-                                  (not os.listdir(p) or self.is_ours())):
+        if not osp.lexists(p):
             return
+        if osp.isdir(p) and not osp.islink(p):
+            if not self.foreign() and (
+                    self.is_ours() or not osp.lexists(self.manifest_file)):
+                return  # ours, or being created (manifest not yet in)
+            if self.is_ours():
+                self._check_only_ours()
         rec = self.record() or {}
         why = (f'was made for output {rec["output"]}'
                if rec.get('made_by') == MARK else
