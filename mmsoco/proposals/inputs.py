@@ -162,5 +162,5 @@ def diff(old: dict, new: dict) -> List[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-__all__ = ['check_params', 'parse_shard', 'shard_chunks', 'check_output', 'Job', 'diff',
-           'DEFAULT_MAX_PIXELS', 'TOOL']
+__all__ = ['check_params', 'parse_shard', 'shard_chunks', 'check_output',
+           'Job', 'diff', 'DEFAULT_MAX_PIXELS', 'TOOL']

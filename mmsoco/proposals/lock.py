@@ -12,7 +12,6 @@ import errno
 import fcntl
 import json
 import os
-import os.path as osp
 import socket
 import time
 from typing import Optional, Sequence
