@@ -85,6 +85,22 @@ def test_an_image_that_always_kills_its_worker_is_recorded_bad(
                                                        'corrupt.jpg'}
 
 
+def test_a_worker_that_hangs_is_stopped(images, tmp_path, monkeypatch):
+    real = worker_mod.propose_file
+
+    def propose(key, cfg):
+        if key == 'b/img3.jpg':
+            time.sleep(600)  # a decoder stuck on a file
+        return real(key, cfg)
+    monkeypatch.setattr(worker_mod, 'propose_file', propose)
+    out = str(tmp_path / 'store')
+    res = generate_store(images, out, workers=2, chunk_size=2,
+                         progress=False, worker_retries=0, image_timeout=2)
+    assert dict(res.bad)['b/img3.jpg'].startswith(
+        'no result after 2 s, the worker was stopped (1 tries)')
+    assert len(ProposalStore(out)) == 5
+
+
 def _children(pid):
     path = f'/proc/{pid}/task/{pid}/children'
     with open(path) as f:

@@ -70,6 +70,9 @@ def parse_args(argv=None):
                    help='segment larger images downsized to this many '
                    'pixels (boxes are mapped back); ~100 bytes per pixel '
                    'per worker, so the default keeps a worker under ~2 GB')
+    p.add_argument('--image-timeout', type=float, default=900,
+                   help='seconds one image may take before its worker is '
+                   'stopped (then retried, then listed as bad)')
     p.add_argument('--max-chunks', type=int, default=None,
                    help='compute at most N new chunks, then stop (resume '
                    'later with the same command)')
@@ -96,7 +99,7 @@ def _stop(signum, frame):
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    signal.signal(signal.SIGTERM, _stop)
+    old_term = signal.signal(signal.SIGTERM, _stop)
     command = ' '.join(['python tools/generate_proposals.py'] + [
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)])
     try:
@@ -105,6 +108,9 @@ def main(argv=None) -> int:
         from mmsoco.proposals.inputs import parse_shard
         if args.workers < 1:
             raise ValueError(f'--workers must be >= 1, got {args.workers}')
+        if args.image_timeout <= 0:
+            raise ValueError('--image-timeout must be > 0, got '
+                             f'{args.image_timeout}')
         shard = parse_shard(args.shard) if args.shard else None
         res = generate_store(
             args.image_root, args.out_store, workers=args.workers,
@@ -113,7 +119,8 @@ def main(argv=None) -> int:
             scale=args.scale, sigma=args.sigma, min_size=args.min_size,
             neighbours=args.neighbours, max_pixels=args.max_pixels,
             max_chunks=args.max_chunks, keep_work_dir=args.keep_work_dir,
-            overwrite=args.overwrite, shard=shard, merge=args.merge)
+            overwrite=args.overwrite, shard=shard, merge=args.merge,
+            image_timeout=args.image_timeout)
     except KeyboardInterrupt:
         print(f'interrupted: finished chunks are kept in '
               f'{args.out_store.rstrip("/")}.work; resume with the same '
@@ -124,6 +131,8 @@ def main(argv=None) -> int:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f'error: {msg}', file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
     if res.path is None and not shard:
         print(f'stopped after {res.computed_chunks} new chunks; rerun the '
               f'same command to continue: {command}', file=sys.stderr)

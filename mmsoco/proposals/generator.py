@@ -64,13 +64,16 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
                    shard: Optional[Tuple[int, int]] = None,
                    merge: bool = False,
                    worker_retries: int = 2,
+                   image_timeout: float = 900.0,
                    logger=None) -> GenerateResult:
     """Compute selective-search proposals for a folder or list of images.
 
     Writes a ProposalStore at ``out_path`` (keys: paths relative to the image
     root, '/'-separated); see the module docstring for resume, workers,
     shards and safety. ``workers`` child processes (0: in this process,
-    unprotected); ``max_chunks`` computes at most that many new chunks and
+    unprotected; a worker that dies or gives no result for an image within
+    ``image_timeout`` s is replaced and the image retried
+    ``worker_retries`` times, then recorded bad); ``max_chunks`` computes at most that many new chunks and
     returns without building the store (``result.path is None``), as does a
     shard whose siblings are not done. An existing complete store made with
     the same settings is returned at once (``result.already_complete``);
@@ -96,7 +99,9 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     for path in clean_stale_temps(out_path):
         log(logger, f'removed {path}, left by an interrupted write of '
             f'{out_path}')
-    run = _Run(job, workers, worker_retries, progress, logger)
+    run = _Run(job, workers, dict(retries=worker_retries,
+                                  image_timeout=image_timeout),
+               progress, logger)
     if shard is not None:
         return run.shard(shard, overwrite, max_chunks)
     with RunLock(out_path.rstrip('/') + '.lock', 'merge' if merge else 'run',
@@ -110,8 +115,8 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
 class _Run:
     """The steps of one call, sharing its job and settings."""
 
-    def __init__(self, job: Job, workers, retries, progress, logger):
-        self.job, self.workers, self.retries = job, workers, retries
+    def __init__(self, job: Job, workers, pool_kw, progress, logger):
+        self.job, self.workers, self.pool_kw = job, workers, pool_kw
         self.progress, self.logger = progress, logger
         self.work = WorkDir(job.out)
         self.lock_path = job.out.rstrip('/') + '.lock'
@@ -217,7 +222,8 @@ class _Run:
                         sum(len(chunks[c]) for c in done),
                         enabled=self.progress)
         cfg = dict(root=job.root, spec=job.spec, **job.params)
-        pool = WorkerPool(cfg, self.workers, self.retries, self.logger)
+        pool = WorkerPool(cfg, self.workers, logger=self.logger,
+                          **self.pool_kw)
         items = [((c, j), k) for c in todo for j, k in enumerate(chunks[c])]
         partial = {c: [None] * len(chunks[c]) for c in todo}
         left = {c: len(chunks[c]) for c in todo}

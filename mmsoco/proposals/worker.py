@@ -6,7 +6,8 @@ pixels). ``WorkerPool`` runs it in child processes it manages itself, one
 image at a time per worker, and watches each worker's process: a worker
 that dies (the kernel's OOM killer sends SIGKILL) is replaced, its image is
 tried again up to ``retries`` times and then reported bad with the reason,
-so no worker death can make the run wait forever. Workers ignore Ctrl-C
+so no worker death can make the run wait forever; a worker with no
+result after ``image_timeout`` seconds is stopped and handled the same way. Workers ignore Ctrl-C
 (the parent stops them) and exit when their parent is gone.
 """
 import collections
@@ -14,6 +15,7 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import signal
+import time
 from multiprocessing.connection import wait
 from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
 
@@ -113,9 +115,11 @@ def propose_file(key: str, cfg: dict) -> ImageResult:
 
 
 def _worker_main(conn, cfg: dict, parent: int) -> None:
-    import cv2
+    # no cv2.setNumThreads here: tearing down OpenCV's thread pool in a
+    # forked child can deadlock (seen: pthread_cond_destroy waiting for the
+    # parent's pool threads); the parent sets one thread before forking
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-    cv2.setNumThreads(1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # die quietly
     while True:
         if not conn.poll(1.0):
             if os.getppid() != parent:
@@ -153,7 +157,7 @@ class _Slot:
                                 args=(child, cfg, os.getpid()))
         self.proc.start()
         child.close()
-        self.item = None
+        self.item, self.started, self.timed_out = None, 0.0, False
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -175,9 +179,10 @@ class WorkerPool:
     this process, without protection against a crash)."""
 
     def __init__(self, cfg: dict, workers: int, retries: int = 2,
-                 logger=None):
+                 logger=None, image_timeout: float = 900.0):
         self.cfg, self.workers = cfg, workers
         self.retries, self.logger = retries, logger
+        self.timeout = image_timeout
 
     def run(self, items: Iterable[Tuple[int, str]]
             ) -> Iterator[Tuple[int, ImageResult]]:
@@ -188,7 +193,15 @@ class WorkerPool:
             for tag, key in items:
                 yield tag, propose_file(key, self.cfg)
             return
-        pending = collections.deque(items)
+        import cv2
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)  # before forking, see _worker_main
+        try:
+            yield from self._run(collections.deque(items))
+        finally:
+            cv2.setNumThreads(threads)
+
+    def _run(self, pending):
         tries = collections.Counter()
         ctx = mp.get_context('fork')
         slots = [_Slot(ctx, self.cfg)
@@ -204,10 +217,19 @@ class WorkerPool:
                             slots[i] = _Slot(ctx, self.cfg)
                             continue
                         s.item = pending.popleft()
+                        s.started = time.monotonic()
                 busy = [s for s in slots if s.item is not None]
                 if not busy:
                     return
-                wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
+                first = min(s.started for s in busy)
+                wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
+                     max(0.01, first + self.timeout - time.monotonic()))
+                for s in busy:  # a worker that hangs is stopped
+                    if time.monotonic() - s.started > self.timeout and \
+                            not s.conn.poll():
+                        s.timed_out = True
+                        s.proc.kill()
+                        s.proc.join()
                 for i, s in enumerate(slots):
                     if s.item is None:
                         continue
@@ -246,8 +268,11 @@ class WorkerPool:
                 f'{self.retries})')
             pending.appendleft(s.item)
             return None
-        reason = died_reason(osp.join(self.cfg['root'], key), code,
-                             tries[key])
+        reason = (f'no result after {self.timeout:g} s, the worker was '
+                  f'stopped ({tries[key]} tries); a file that hangs the '
+                  'decoder, or raise --image-timeout' if s.timed_out else
+                  died_reason(osp.join(self.cfg['root'], key), code,
+                              tries[key]))
         log(self.logger, f'giving up on {key}: {reason}')
         return tag, ImageResult(key, None, -1, reason, NO_STATS, False)
 
