@@ -94,8 +94,9 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
                   max_pixels=int(max_pixels))
     options = dict(params, image_root=image_root, filter=spec.name,
                    chunk_size=chunk_size)
-    job = Job(image_root_or_list, out_path, listing.root, listing.keys, spec,
-              params, chunk_size, options, list(listing.skipped))
+    job = Job(image_root_or_list, out_path, listing.root,
+              sorted(listing.keys), spec, params, chunk_size, options,
+              list(listing.skipped))
     for path in clean_stale_temps(out_path):
         log(logger, f'removed {path}, left by an interrupted write of '
             f'{out_path}')
