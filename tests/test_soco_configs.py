@@ -59,7 +59,8 @@ def test_imagenet_recipe(name):
     opt = cfg.optim_wrapper
     assert opt.type == 'OptimWrapper'
     assert opt.constructor == 'LARSOptimWrapperConstructor'
-    assert dict(opt.optimizer) == dict(type='mmselfsup.LARS', lr=1.0,
+    # the reference's LARS update (tests/test_soco_lars.py)
+    assert dict(opt.optimizer) == dict(type='SoCoLARS', lr=1.0,
                                        momentum=0.9, weight_decay=1e-5,
                                        eta=0.001, eps=1e-8)
     assert dict(cfg.auto_scale_lr) == dict(enable=True, base_batch_size=256)
@@ -97,12 +98,27 @@ def test_imagenet_recipe(name):
     elif len(sizes) == 3:  # the reference code's independent view 3
         assert views.views[2]['mode'] == 'crop'
     assert views.kw['num_boxes'] == 4 and views.kw['max_tries'] == 5
+    # the reference's boxes: whole proposals in view 1, each side padded on
+    # its own; view-1 box jitter except in the C4 recipe (the reference's C4
+    # dataset has none)
+    assert (views.kw['box_clip'], views.kw['padding']) == ('view',
+                                                           'independent')
+    assert views.kw['jitter_prob'] == (0. if 'c4' in name else 0.5)
+    assert views.kw['jitter_mag'] == 0.1
     assert 'BYOLColorAug' in pipeline
     if cutout is None:
         assert 'InBoxCutout' not in pipeline
     else:
         t = TRANSFORMS.build(pipeline['InBoxCutout'])
         assert (t.prob, t.area, t.views) == (0.5, (0.1, 0.3), cutout)
+        # the reference's fill (mean colour) and placement (centre in box)
+        assert (t.value, t.placement) == ('mean', 'centre')
+    if 'fpn' in name:  # the reference's init of FPN, head convs and FC
+        assert dict(cfg.model.neck.init_cfg) == dict(
+            type='Kaiming', layer='Conv2d', mode='fan_out',
+            nonlinearity='relu', distribution='normal')
+        assert dict(cfg.model.bbox_head.init_cfg) == dict(
+            type='PyTorchDefault', layer=['Conv2d', 'Linear'])
 
 
 def fake_runner(cfg: Config, world_size: int):
@@ -193,3 +209,66 @@ def test_c4_model_from_its_config_file():
     assert math.isfinite(losses['loss_12'].item())
     losses['loss_12'].backward()
     assert model.backbone.conv1.weight.grad is not None
+
+
+def weight_stds(module, prefix):
+    """name -> (weight std, fan_in, fan_out, bias) of every conv / linear."""
+    out = {}
+    for name, m in module.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            fan_in = m.weight[0].numel()
+            fan_out = m.weight.shape[0] * m.weight[0, 0].numel()
+            out[f'{prefix}.{name}'] = (m.weight.std().item(), fan_in, fan_out,
+                                       m.bias)
+    return out
+
+
+def init_stds(neck_cfg, head_cfg):
+    torch.manual_seed(0)
+    neck, head = MODELS.build(neck_cfg), MODELS.build(head_cfg)
+    for m in (neck, head):
+        m.init_weights()
+    return {**weight_stds(neck, 'neck'), **weight_stds(head, 'head')}
+
+
+@pytest.mark.usefixtures('one_thread', 'quiet_init')
+def test_fpn_and_head_init_is_the_references():
+    """The reference's FPN convs keep the msra init mmcv 1.x's ConvModule
+    gives them when built (std sqrt(2 / fan_out): 0.088 for a 1x1 lateral,
+    0.029 for a 3x3 output conv; its Xavier init_weights is never called);
+    its head convs and FC keep PyTorch's default layer init (std
+    1 / sqrt(3 fan_in): ~0.012 for a head conv, ~0.0052 for the 12544 ->
+    1024 FC, whose bias is U(+-1 / sqrt(fan_in))). mmdet's init (Xavier
+    neck, Kaiming / Xavier head) is the named alternative."""
+    cfg = load('soco_r50_fpn.py')
+    init_default_scope('mmsoco')
+    stds = init_stds(cfg.model.neck, cfg.model.bbox_head)
+    assert len(stds) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
+    for name, (std, fan_in, fan_out, bias) in stds.items():
+        expected = (math.sqrt(2 / fan_out) if name.startswith('neck') else
+                    1 / math.sqrt(3 * fan_in))
+        assert std == pytest.approx(expected, rel=0.03), name
+    assert stds['neck.lateral_convs.0.conv'][0] == pytest.approx(0.088,
+                                                                 rel=0.03)
+    assert stds['neck.fpn_convs.0.conv'][0] == pytest.approx(0.0295,
+                                                             rel=0.03)
+    assert stds['head.shared_convs.0.conv'][0] == pytest.approx(0.012,
+                                                                abs=4e-4)
+    std, fan_in, _, bias = stds['head.shared_fcs.0']
+    assert fan_in == 12544 and std == pytest.approx(0.0052, abs=1e-4)
+    bound = 1 / math.sqrt(fan_in)  # bias ~ U(-bound, bound), not 0
+    assert bias.abs().max() <= bound and bias.std() > 0.8 * bound / 2
+    # mmdet's init gives other numbers (Xavier FPN 0.063 / 0.021, head
+    # Kaiming 0.029, FC Xavier 0.012 with bias 0)
+    old = init_stds(
+        dict(cfg.model.neck, init_cfg=dict(type='Xavier', layer='Conv2d',
+                                           distribution='uniform')),
+        dict(cfg.model.bbox_head, init_cfg=None))
+    assert old['neck.lateral_convs.0.conv'][0] == pytest.approx(0.0625,
+                                                                rel=0.03)
+    assert old['neck.fpn_convs.0.conv'][0] == pytest.approx(0.0208,
+                                                            rel=0.03)
+    assert old['head.shared_convs.0.conv'][0] == pytest.approx(0.0295,
+                                                               rel=0.03)
+    assert old['head.shared_fcs.0'][0] == pytest.approx(0.0121, rel=0.03)
+    assert (old['head.shared_fcs.0'][3] == 0).all()

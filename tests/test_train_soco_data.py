@@ -83,4 +83,4 @@ def test_amp_switch_in_the_config(options, amp):
     assert cfg.optim_wrapper.type == expected
     # the LARS recipe is kept
     assert cfg.optim_wrapper.constructor == 'LARSOptimWrapperConstructor'
-    assert cfg.optim_wrapper.optimizer.type == 'mmselfsup.LARS'
+    assert cfg.optim_wrapper.optimizer.type == 'SoCoLARS'

@@ -36,7 +36,7 @@ def check_views(out, views, k=4):
     p = len(views) - 1
     assert out['pair_boxes'].shape == (p, 2, k, 4)
     assert out['pair_boxes'].dtype == np.float32
-    assert out['pair_ids'].shape == (p, k)
+    assert out['pair_ids'].shape == (p, 2, k)
     for v, spec in enumerate(views):
         assert out['views'][v].shape == (spec['size'], spec['size'], 3)
         assert out['views'][v].dtype == np.uint8
@@ -92,16 +92,59 @@ def test_sample_indices_without_replacement_then_padding():
         assert len(few) == 4 and set(few) == {3, 7}
 
 
+def test_pair_indices_pad_each_side_independently_or_alike():
+    rng = np.random.default_rng(0)
+    cand = np.array([3, 7, 9, 11, 20])
+    for padding in ('independent', 'shared'):  # K or more: no padding
+        a, b = F.pair_indices(cand, 4, rng, padding)
+        np.testing.assert_array_equal(a, b)
+        assert len(set(a)) == 4 and set(a) <= set(cand)
+    differ = 0
+    for _ in range(100):
+        a, b = F.pair_indices(cand[:2], 4, rng, 'independent')
+        # the real candidates take the first rows of both sides, in the same
+        # order; the padding rows are drawn for each side on its own
+        np.testing.assert_array_equal(a[:2], b[:2])
+        assert set(a[:2]) == {3, 7} and set(a) | set(b) == {3, 7}
+        differ += not np.array_equal(a, b)
+        a, b = F.pair_indices(cand[:2], 4, rng, 'shared')
+        np.testing.assert_array_equal(a, b)
+    # two padded rows over two candidates: the sides agree with prob 1/4
+    assert 60 < differ < 90, differ
+    with pytest.raises(ValueError, match='padding'):
+        F.pair_indices(cand, 4, rng, 'same')
+
+
 def test_common_boxes_clipped_to_common_area():
+    """box_clip='overlap': both sides clipped to the views' common area."""
+    rng = np.random.default_rng(0)
+    boxes = np.array([[0, 0, 50, 50], [90, 90, 100, 100]], np.float32)
+    sel, ids = F.common_boxes(boxes, (0, 0, 100, 100), (20, 20, 80, 80), 4,
+                              rng, box_clip='overlap')
+    assert ids.shape == (2, 4) and set(ids.ravel()) == {0}
+    np.testing.assert_allclose(sel, [[[20, 20, 50, 50]] * 4] * 2)
+    sel, ids = F.common_boxes(boxes, (0, 0, 100, 100), (60, 0, 80, 80), 4,
+                              rng, box_clip='overlap')
+    assert sel is None and (ids == -1).all() and ids.shape == (2, 4)
+
+
+def test_common_boxes_clipped_to_each_view_by_default():
+    """box_clip='view' (the reference): side 0 is the proposal clipped to
+    region a (here the whole image: the whole proposal), side 1 the part of
+    it inside region b."""
     rng = np.random.default_rng(0)
     boxes = np.array([[0, 0, 50, 50], [90, 90, 100, 100]], np.float32)
     sel, ids = F.common_boxes(boxes, (0, 0, 100, 100), (20, 20, 80, 80), 4,
                               rng)
-    assert set(ids) == {0}
-    np.testing.assert_allclose(sel, [[20, 20, 50, 50]] * 4)
+    assert set(ids.ravel()) == {0}
+    np.testing.assert_allclose(sel[0], [[0, 0, 50, 50]] * 4)
+    np.testing.assert_allclose(sel[1], [[20, 20, 50, 50]] * 4)
     sel, ids = F.common_boxes(boxes, (0, 0, 100, 100), (60, 0, 80, 80), 4,
                               rng)
     assert sel is None and (ids == -1).all()
+    with pytest.raises(ValueError, match='box_clip'):
+        F.common_boxes(boxes, (0, 0, 100, 100), (20, 20, 80, 80), 4, rng,
+                       box_clip='common')
 
 
 def test_pick_crop_prefers_crops_sharing_two_boxes():
@@ -205,7 +248,7 @@ def test_one_pixel_boxes(photo):
         check_views(out, SOCO)
         real = out['pair_ids'] >= 0
         w = out['pair_boxes'][..., 2] - out['pair_boxes'][..., 0]
-        assert (w.transpose(0, 2, 1)[real] > 0).all()
+        assert (w[real] > 0).all()
 
 
 @pytest.mark.parametrize('shape', [(1, 1), (3, 2), (2, 7, 3), (5, 5, 1),
@@ -274,14 +317,17 @@ def test_byol_colour_probabilities(photo):
     assert 150 < same < 200
 
 
-def test_in_box_cutout(photo):
+def test_in_box_cutout_inside_black():
+    """The non-reference option: a black square inside the box."""
     rng = np.random.default_rng(0)
     img = np.full((100, 100, 3), 200, np.uint8)
     box = np.array([[10, 20, 60, 80]], np.float32)
-    np.testing.assert_array_equal(F.in_box_cutout(img, box, rng, prob=0.),
-                                  img)
+    np.testing.assert_array_equal(
+        F.in_box_cutout(img, box, rng, prob=0., value=0, placement='inside'),
+        img)
     for _ in range(30):
-        out = F.in_box_cutout(img, box, rng, prob=1.)
+        out = F.in_box_cutout(img, box, rng, prob=1., value=0,
+                              placement='inside')
         zero = (out == 0).all(2)
         assert not zero[:20].any() and not zero[80:].any()
         assert not zero[:, :10].any() and not zero[:, 60:].any()
@@ -290,3 +336,41 @@ def test_in_box_cutout(photo):
         ys, xs = np.nonzero(zero)
         assert abs(np.ptp(ys) - np.ptp(xs)) <= 1  # a square
     assert (img == 200).all()  # input untouched
+
+
+def test_in_box_cutout_reference_fill_and_placement():
+    """The default (the reference): the square takes the dataset's mean
+    colour, zero once normalised, and its centre is uniform inside the box,
+    so part of it may lie outside (~21% of the cut pixels for these sizes,
+    as measured on the reference)."""
+    from mmsoco.models.data_preprocessors.soco_data_preprocessor import (
+        IMAGENET_RGB_MEAN, IMAGENET_RGB_STD)
+    assert F.IMAGENET_RGB_MEAN == IMAGENET_RGB_MEAN
+    fill = F.fill_value('mean')
+    np.testing.assert_array_equal(fill, [124, 116, 104])
+    normalised = (fill - np.array(IMAGENET_RGB_MEAN)) / IMAGENET_RGB_STD
+    assert np.abs(normalised).max() < 0.01, normalised
+    rng = np.random.default_rng(0)
+    img = np.full((200, 200, 3), 7, np.uint8)
+    x1, y1, x2, y2 = 50, 60, 110, 140
+    box = np.array([[x1, y1, x2, y2]], np.float32)
+    inside = outside = 0
+    for _ in range(300):
+        out = F.in_box_cutout(img, box, rng, prob=1.)
+        cut = (out != 7).any(2)
+        np.testing.assert_array_equal(out[cut], np.tile(fill, (cut.sum(), 1)))
+        ys, xs = np.nonzero(cut)
+        # a square whose centre lies in the box
+        assert abs(np.ptp(ys) - np.ptp(xs)) <= 1
+        assert x1 - 1 <= xs.mean() <= x2 + 1 and y1 - 1 <= ys.mean() <= y2 + 1
+        frac = cut.sum() / ((x2 - x1) * (y2 - y1))
+        assert 0.08 < frac < 0.36
+        n_in = cut[y1:y2, x1:x2].sum()
+        inside += n_in
+        outside += cut.sum() - n_in
+    share = outside / (inside + outside)
+    assert 0.15 < share < 0.27, share
+    with pytest.raises(ValueError, match='placement'):
+        F.in_box_cutout(img, box, rng, placement='random')
+    with pytest.raises(ValueError, match='fill'):
+        F.fill_value('grey')

@@ -91,7 +91,7 @@ def test_pack_contract(path):
     assert isinstance(s, SoCoDataSample)
     assert s.pair_boxes.shape == (2, 2, 4, 4)
     assert s.pair_boxes.dtype == torch.float32
-    assert s.pair_ids.shape == (2, 4) and s.pair_ids.dtype == torch.int64
+    assert s.pair_ids.shape == (2, 2, 4) and s.pair_ids.dtype == torch.int64
     assert s.view_shapes == [(224, 224), (224, 224), (112, 112)]
     assert s.img_path == path and len(s.ori_shape) == 2
 
@@ -121,14 +121,69 @@ def test_in_box_cutout_spares_whole_view_fallbacks():
                     np.full((112, 112, 3), 9, np.uint8)],
              pair_boxes=np.tile(np.array([[0, 0, 224, 224]], np.float32),
                                 (1, 2, 4, 1)),
-             pair_ids=np.full((1, 4), -1, np.int64))
+             pair_ids=np.full((1, 2, 4), -1, np.int64))
     t = build(dict(type='InBoxCutout', prob=1., views=(0, 1)))
     out = t(dict(r))
     assert all((v == 9).all() for v in out['views'])
     r['pair_ids'][:] = 0
     r['pair_boxes'][0, 1] = [[0, 0, 112, 112]] * 4
     out = t(dict(r))
-    assert all((v == 0).any() for v in out['views'])
+    assert all((v != 9).any() for v in out['views'])
+    # only the side whose rows are real proposals is cut
+    r['pair_ids'][0, 0] = -1
+    out = t(dict(r))
+    assert (out['views'][0] == 9).all() and (out['views'][1] != 9).any()
+
+
+def test_in_box_cutout_options():
+    """Default: the reference's mean-colour fill and centre placement;
+    value=0 / placement='inside' give the black square inside the box."""
+    r = dict(views=[np.full((224, 224, 3), 9, np.uint8),
+                    np.full((224, 224, 3), 9, np.uint8)],
+             pair_boxes=np.tile(np.array([[40, 40, 140, 120]], np.float32),
+                                (1, 2, 4, 1)),
+             pair_ids=np.zeros((1, 2, 4), np.int64))
+    default = build(dict(type='InBoxCutout', prob=1.))
+    assert (default.value, default.placement) == ('mean', 'centre')
+    out = default(dict(r))['views'][1]
+    cut = (out != 9).any(2)
+    assert cut.any()
+    np.testing.assert_array_equal(np.unique(out[cut], axis=0),
+                                  [[124, 116, 104]])
+    old = build(dict(type='InBoxCutout', prob=1., value=0,
+                     placement='inside'))
+    for seed in range(20):
+        old.set_rng(seed)
+        out = old(dict(r))['views'][1]
+        cut = (out != 9).any(2)
+        assert cut.any() and (out[cut] == 0).all()
+        assert not cut[:, :40].any() and not cut[:, 140:].any()
+        assert not cut[:40].any() and not cut[120:].any()
+    with pytest.raises(ValueError, match='placement'):
+        build(dict(type='InBoxCutout', placement='anywhere'))
+    with pytest.raises(ValueError, match='fill'):
+        build(dict(type='InBoxCutout', value=300))
+
+
+def test_multi_view_box_options(path):
+    load = build(dict(type='LoadImageRGB'))
+    default = build(dict(type='SoCoMultiView'))
+    assert (default.kw['box_clip'], default.kw['padding']) == (
+        'view', 'independent')
+    old = build(dict(type='SoCoMultiView', box_clip='overlap',
+                     padding='shared'))
+    for t in (default, old):
+        t.set_rng(0)
+    a = default(load(dict(img_path=path, proposals=props())))
+    b = old(load(dict(img_path=path, proposals=props())))
+    # same crops and flips; the view-1 boxes differ (whole proposals vs
+    # clipped to the crops' overlap)
+    assert a['crops'] == b['crops'] and a['flips'] == b['flips']
+    assert not np.allclose(a['pair_boxes'][:, 0], b['pair_boxes'][:, 0])
+    np.testing.assert_array_equal(b['pair_ids'][:, 0], b['pair_ids'][:, 1])
+    for name in ('box_clip', 'padding'):
+        with pytest.raises(ValueError, match=name):
+            build(dict(type='SoCoMultiView', **{name: 'other'}))
 
 
 def test_in_box_cutout_spares_view_1_by_default(path):

@@ -47,6 +47,8 @@ class SoCoVisualizer(Visualizer):
     def view_panels(inputs, sample) -> list:
         pair_boxes = sample.pair_boxes.numpy()
         ids = sample.pair_ids.numpy()
+        if ids.ndim == 2:  # (P, K): the same ids on both sides
+            ids = np.stack([ids, ids], axis=1)
         flips = sample.metainfo.get('flips', [False] * len(inputs))
         panels = []
         for v, t in enumerate(inputs):
@@ -55,7 +57,7 @@ class SoCoVisualizer(Visualizer):
                     [(v - 1, 1)])
             for p, side in rows:
                 for k in range(pair_boxes.shape[2]):
-                    pid = int(ids[p, k])
+                    pid = int(ids[p, side, k])
                     label = f'p{p + 1}:{pid if pid >= 0 else "whole"}'
                     draw_box(panel, pair_boxes[p, side, k] * s,
                              id_colour(pid), label)

@@ -16,7 +16,13 @@ soco_views = dict(
     flip_prob=0.5,
     jitter_prob=0.5,
     jitter_mag=0.1,
-    interpolation='area')
+    interpolation='area',
+    # the reference's boxes (ALGORITHMS.md §1.2): a view-1 box is the whole
+    # proposal, its partner the part inside the crop ('overlap': both clipped
+    # to the views' common area); each side padded to K on its own
+    # ('shared': both sides padded alike)
+    box_clip='view',
+    padding='independent')
 train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,

@@ -24,7 +24,13 @@ soco_views = dict(
     flip_prob=0.5,
     jitter_prob=0.5,
     jitter_mag=0.1,
-    interpolation='area')
+    interpolation='area',
+    # the reference's boxes (ALGORITHMS.md §1.2): a view-1 box is the whole
+    # proposal, its partner the part inside the crop ('overlap': both clipped
+    # to the views' common area); each side padded to K on its own
+    # ('shared': both sides padded alike)
+    box_clip='view',
+    padding='independent')
 byol_colour = dict(
     type='BYOLColorAug',
     jitter=(0.4, 0.4, 0.2, 0.1),
@@ -33,12 +39,21 @@ byol_colour = dict(
     blur_prob=(1.0, 0.1),  # view 1, then every other view
     solarize_prob=(0.0, 0.2),
     blur_sigma=(0.1, 2.0))
+cutout = dict(
+    type='InBoxCutout',
+    prob=0.5,
+    area=(0.1, 0.3),
+    value='mean',
+    placement='centre',
+    views=(1, 2))
 train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,
     byol_colour,
-    # views 2 and 3 (0-based 1, 2), not view 1: as the reference
-    dict(type='InBoxCutout', prob=0.5, area=(0.1, 0.3), views=(1, 2)),
+    # views 2 and 3 (0-based 1, 2), not view 1: as the reference; the square
+    # takes the mean colour (zero after normalisation; value=0: black) and
+    # its centre is uniform in the box (placement='inside': inside the box)
+    cutout,
     dict(type='PackSoCoInputs'),
 ]
 

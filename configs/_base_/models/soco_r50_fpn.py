@@ -3,6 +3,19 @@
 # activation, no P6) -> RoIAlign 7x7 (aligned, adaptive sampling) ->
 # 4conv1fc head -> projector 1024-4096-256 -> predictor 256-4096-256.
 # Online network: 49.4M trainable parameters.
+# Initialisation as the reference's: its FPN convs keep the msra init that
+# mmcv 1.x's ConvModule gives them when built (Kaiming normal, fan_out,
+# ReLU; the FPN's Xavier init_weights is never called), its box-head convs
+# and FC (with a bias) PyTorch's default layer init. mmdet's instead: neck
+# init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform') and
+# bbox_head init_cfg=None (Kaiming convs, Xavier FC, bias 0).
+reference_fpn_init = dict(
+    type='Kaiming',
+    layer='Conv2d',
+    mode='fan_out',
+    nonlinearity='relu',
+    distribution='normal')
+reference_head_init = dict(type='PyTorchDefault', layer=['Conv2d', 'Linear'])
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='SoCo',
@@ -22,7 +35,8 @@ model = dict(
         in_channels=[256, 512, 1024, 2048],
         out_channels=256,
         num_outs=4,
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        init_cfg=reference_fpn_init),
     bbox_head=dict(
         type='Shared4Conv1FCEmbedHead',
         in_channels=256,
@@ -30,7 +44,8 @@ model = dict(
         num_convs=4,
         conv_out_channels=256,
         fc_out_channels=1024,
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        init_cfg=reference_head_init),
     projector=dict(
         type='SoCoMLP',
         in_channels=1024,

@@ -1,7 +1,10 @@
 # SoCo's optimisation (ALGORITHMS.md §1.4): LARS (trust coefficient 0.001,
 # eps 1e-8) over SGD momentum 0.9, weight decay 1e-5; biases and norm
 # parameters are excluded from weight decay and from LARS scaling
-# (LARSOptimWrapperConstructor).
+# (LARSOptimWrapperConstructor). SoCoLARS is the reference's update (weight
+# decay added to the gradient, then the trust ratio eta * ||w|| /
+# (||g + wd * w|| + eps)); type='mmselfsup.LARS' gives mmselfsup's
+# (eta * ||w|| / (||g|| + wd * ||w|| + eps)).
 # AMP switch (the reference trains with AMP): use_amp = True, like --amp,
 # makes tools/train.py use AmpOptimWrapper (fp16) on CUDA, bf16 on the CPU.
 use_amp = False
@@ -9,7 +12,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     constructor='LARSOptimWrapperConstructor',
     optimizer=dict(
-        type='mmselfsup.LARS',
+        type='SoCoLARS',
         lr=1.0,  # per 256 images; scaled by auto_scale_lr below
         momentum=0.9,
         weight_decay=1e-5,

@@ -1,6 +1,7 @@
 """SoCo's optional in-box cutout."""
 from typing import Optional, Sequence, Tuple
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmsoco.registry import TRANSFORMS
@@ -9,20 +10,32 @@ from .random_state import RandomStateMixin
 
 
 def boxes_of_view(pair_boxes, ids, v: int) -> list:
-    """The real (not whole-view) boxes of view ``v`` over all pairs."""
+    """The real (not whole-view) boxes of view ``v`` over all pairs.
+
+    ``ids`` is (P, 2, K) (one row of proposal ids per side) or (P, K) (the
+    same ids on both sides); -1 marks a whole-view box."""
+    ids = np.asarray(ids)
+    if ids.ndim == 2:
+        ids = np.stack([ids, ids], axis=1)
     if v == 0:
-        return [pair_boxes[p, 0][ids[p] >= 0] for p in range(len(ids))]
-    return [pair_boxes[v - 1, 1][ids[v - 1] >= 0]]
+        return [pair_boxes[p, 0][ids[p, 0] >= 0] for p in range(len(ids))]
+    return [pair_boxes[v - 1, 1][ids[v - 1, 1] >= 0]]
 
 
 @TRANSFORMS.register_module()
 class InBoxCutout(RandomStateMixin, BaseTransform):
-    """Per distinct box of each chosen view, with probability ``prob`` zero
-    a square of U(``area``) of the box's area inside it. Whole-view boxes
-    (pairs without a shared proposal) are left alone.
+    """Per distinct box of each chosen view, with probability ``prob`` fill
+    a square of U(``area``) of the box's area. Whole-view boxes (pairs
+    without a shared proposal) are left alone.
 
     Args:
-        prob, area, value: see :func:`functional.in_box_cutout`.
+        prob, area: see :func:`functional.in_box_cutout`.
+        value: the fill: 'mean' (default, the reference: the dataset's mean
+            colour, i.e. zero after normalisation), a grey level (0: black)
+            or an RGB triple.
+        placement: 'centre' (default, the reference: the square's centre is
+            uniform inside the box, the square may reach past it) or
+            'inside' (the square lies inside the box).
         views: 0-based indices into ``results['views']`` of the views to
             cut. None (default) cuts every view but the first, i.e. not view
             1 (the whole image, the anchor of every pair), as the reference
@@ -31,9 +44,15 @@ class InBoxCutout(RandomStateMixin, BaseTransform):
     """
 
     def __init__(self, prob: float = 0.5,
-                 area: Sequence[float] = (0.1, 0.3), value: int = 0,
+                 area: Sequence[float] = (0.1, 0.3), value='mean',
+                 placement: str = 'centre',
                  views: Optional[Sequence[int]] = None):
-        self.prob, self.area, self.value = prob, tuple(area), value
+        self.prob, self.area = prob, tuple(area)
+        F.fill_value(value)  # fail at build time on a bad fill
+        if placement not in F.PLACEMENTS:
+            raise ValueError(f'InBoxCutout: placement must be one of '
+                             f'{F.PLACEMENTS}, got {placement!r}')
+        self.value, self.placement = value, placement
         if views is not None:
             views = tuple(int(v) for v in views)
             if any(v < 0 for v in views) or len(set(views)) != len(views):
@@ -58,10 +77,11 @@ class InBoxCutout(RandomStateMixin, BaseTransform):
         for v in self.views_to_cut(len(views)):
             views[v] = F.in_box_cutout(
                 views[v], F.unique_boxes(boxes_of_view(pb, ids, v)), rng,
-                self.prob, self.area, self.value)
+                self.prob, self.area, self.value, self.placement)
         results['views'] = views
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(prob={self.prob}, '
-                f'area={self.area}, value={self.value}, views={self.views})')
+                f'area={self.area}, value={self.value!r}, '
+                f'placement={self.placement!r}, views={self.views})')

@@ -17,7 +17,7 @@ def to_chw_tensor(img: np.ndarray) -> torch.Tensor:
 class PackSoCoInputs(BaseTransform):
     """-> dict(inputs=[uint8 (3, Hv, Wv) per view],
     data_samples=SoCoDataSample(pair_boxes (P, 2, K, 4) float32,
-    pair_ids (P, K) int64, metainfo view_shapes + ``meta_keys``))."""
+    pair_ids (P, 2, K) int64, metainfo view_shapes + ``meta_keys``))."""
 
     def __init__(self, meta_keys: Sequence[str] = (
             'img_path', 'ori_shape', 'view_shapes', 'flips', 'crops')):

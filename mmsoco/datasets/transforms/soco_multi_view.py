@@ -27,6 +27,14 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
             proposal shared with view 1.
         flip_prob: horizontal flip per view (boxes follow).
         jitter_prob, jitter_mag: view-1 box jitter.
+        box_clip: 'view' (default, the reference) clips each box to its own
+            view: a view-1 box is the whole proposal and its partner the
+            part of it inside crop k; 'overlap' clips both to the two views'
+            common area, so the partners show the same pixels.
+        padding: with fewer than K shared proposals, 'independent' (default,
+            the reference) pads each side of a pair on its own (rows are
+            matched by proposal id, ``pair_ids``); 'shared' pads both sides
+            with the same proposals.
         min_overlap: a proposal counts as shared when its intersection with
             both views is wider and taller than this (original pixels).
         interpolation: 'area' (antialiased, like PIL's bilinear when
@@ -42,7 +50,8 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
                  num_boxes: int = 4, max_tries: int = 5,
                  flip_prob: float = 0.5, jitter_prob: float = 0.5,
                  jitter_mag: float = 0.1, min_overlap: float = 0.0,
-                 interpolation: str = 'area'):
+                 interpolation: str = 'area', box_clip: str = 'view',
+                 padding: str = 'independent'):
         self.views = [dict(v) for v in views]
         if view3_mode is not None:
             if view3_mode not in VIEW3_MODES or len(self.views) < 3:
@@ -60,11 +69,17 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
         if interpolation not in F.INTERPOLATIONS:
             raise ValueError(f'interpolation must be one of '
                              f'{list(F.INTERPOLATIONS)}')
+        for name, value, allowed in (('box_clip', box_clip, F.BOX_CLIPS),
+                                     ('padding', padding, F.PADDINGS)):
+            if value not in allowed:
+                raise ValueError(f'SoCoMultiView: {name} must be one of '
+                                 f'{allowed}, got {value!r}')
         self.view3_mode = view3_mode
         self.kw = dict(num_boxes=num_boxes, max_tries=max_tries,
                        flip_prob=flip_prob, jitter_prob=jitter_prob,
                        jitter_mag=jitter_mag, min_overlap=min_overlap,
-                       interpolation=interpolation)
+                       interpolation=interpolation, box_clip=box_clip,
+                       padding=padding)
 
     def transform(self, results: dict) -> dict:
         out = F.soco_views(results['img'], results['proposals'],

@@ -32,7 +32,9 @@ def lars_param_groups(model: nn.Module, exclude_key: str = 'lars_exclude'
 class LARSOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """``DefaultOptimWrapperConstructor`` with SoCo's LARS groups.
 
-    Use with ``optimizer=dict(type='mmselfsup.LARS', ...)``. ``paramwise_cfg``
+    Use with ``optimizer=dict(type='SoCoLARS', ...)`` (the reference's update)
+    or ``dict(type='mmselfsup.LARS', ...)``; both read the group's
+    ``lars_exclude`` flag. ``paramwise_cfg``
     is not supported (the grouping is the whole point).
     """
 

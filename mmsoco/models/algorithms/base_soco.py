@@ -93,11 +93,14 @@ class BaseSoCo(BaseMomentumModel):
     @staticmethod
     def _correspondence(data_samples: Sequence,
                         boxes: Tensor) -> Optional[Tensor]:
-        """(B, P, K, K) same-proposal matrix from optional ``pair_ids``
-        (P, K): padded duplicates of a box then match each other, as in the
+        """(B, P, K, K) same-proposal matrix (view-1 rows by view-k columns)
+        from optional ``pair_ids``, (P, 2, K) (each side's ids: the sides
+        may be padded independently) or (P, K) (the same on both sides):
+        padded duplicates of a box then match each other, as in the
         reference. Without ids, row k matches row k."""
         if not all('pair_ids' in ds for ds in data_samples):
             return None
         ids = torch.stack([torch.as_tensor(ds.pair_ids)
                            for ds in data_samples]).to(boxes.device)
-        return (ids[..., :, None] == ids[..., None, :]).float()
+        a, b = (ids, ids) if ids.dim() == 3 else (ids[:, :, 0], ids[:, :, 1])
+        return (a[..., :, None] == b[..., None, :]).float()
