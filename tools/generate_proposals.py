@@ -3,8 +3,8 @@
     python tools/generate_proposals.py IMAGE_ROOT OUT_STORE [--workers N]
         [--filter ratio3size0308] [--image-root DIR] [--chunk-size 256]
         [--scale 300 --sigma 0.9 --min-size 100] [--neighbours NB]
-        [--max-pixels 16000000] [--max-chunks N] [--keep-work-dir]
-        [--overwrite] [--shard I/N | --merge]
+        [--max-pixels 16000000] [--image-timeout 900] [--max-chunks N]
+        [--keep-work-dir] [--overwrite] [--shard I/N | --merge]
 
 IMAGE_ROOT is an image folder (flat or ImageNet-style class sub-folders,
 searched recursively) or a text file with one image path per line (relative
