@@ -45,6 +45,30 @@ def test_a_second_run_into_the_same_output_is_refused(images, tmp_path):
     assert res.path == out and not osp.exists(out + '.lock')
 
 
+def test_two_runs_started_together(images, tmp_path, tool_env):
+    """The second is refused at once naming the first's PID (or, if the
+    first was already done, finds the store complete)."""
+    from .conftest import REPO
+    ref = str(tmp_path / 'ref')
+    generate_store(images, ref, chunk_size=1, progress=False)
+    out = str(tmp_path / 'store')
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'generate_proposals.py'),
+           images, out, '--chunk-size', '1']
+    procs = [subprocess.Popen(cmd, env=tool_env, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes in ([0, 0], [0, 2]), errs
+    for p, err in zip(procs, errs):
+        if p.returncode == 2:
+            other = procs[1 - procs.index(p)].pid
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and f'in use by another run: PID {other}' \
+                in lines[0], err
+    assert snapshot(out) == snapshot(ref)
+    assert not osp.exists(out + '.lock') and not osp.exists(out + '.work')
+
+
 def test_the_lock_of_a_killed_run_is_taken_over(images, tmp_path, capsys):
     out = str(tmp_path / 'store')
     script = ('import os, signal, sys; '

@@ -38,6 +38,12 @@ def same_store(a, b):
     assert not mismatch and not errors, mismatch
 
 
+def test_in_process_mode_gives_the_same_store(images, reference, tmp_path):
+    out = str(tmp_path / 'store')
+    generate_store(images, out, workers=0, chunk_size=2, progress=False)
+    same_store(out, reference)
+
+
 def killing(victim, marker=None):
     """propose_file that SIGKILLs its own worker process on ``victim``
     (only the first time when ``marker``, a file it creates, is given)."""
