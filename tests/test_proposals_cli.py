@@ -79,7 +79,10 @@ def test_odd_files_never_stop_or_hang_the_run(tool, images, tmp_path,
                                      encoding='utf-8').read()
 
 
-def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path):
+@pytest.mark.parametrize('sig', ['SIGINT', 'SIGTERM'])
+def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path, sig):
+    """Ctrl-C (SIGINT to the process group, workers included) or SIGTERM
+    (kill, scancel) to the tool."""
     out = str(tmp_path / 'out')
     cmd = [sys.executable, TOOL, images, out, '--chunk-size', '1',
            '--workers', '2']
@@ -92,7 +95,10 @@ def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path):
             osp.isdir(out + '.work') and any(
                 n.startswith('chunk-') for n in os.listdir(out + '.work'))):
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)
+    if sig == 'SIGINT':
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
     err = proc.communicate(timeout=60)[1]
     if proc.returncode == 0:
         pytest.skip('the run finished before Ctrl-C')
