@@ -18,7 +18,9 @@ from mmsoco.proposals import (ProposalStore, filter_boxes, generate_store,
                               list_images, selective_search)
 
 from .conftest import REPO
+from .proposals_data import photo
 
+# three photos (scikit-image's) named like COCO images
 REAL = ('000000005001.jpg', '000000010764.jpg', '000000020992.jpg')
 BAD = {
     'bad/corrupt.jpg': 'not a decodable image',
@@ -28,12 +30,12 @@ BAD = {
 
 
 @pytest.fixture(scope='module')
-def image_root(tmp_path_factory, coco_tiny):
+def image_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('images')
     for i, name in enumerate(REAL):  # ImageNet-style class folders
         os.makedirs(root / f'n0{i % 2}', exist_ok=True)
-        shutil.copy(osp.join(coco_tiny, 'val2017', name), root / f'n0{i % 2}')
-    rgb = cv2.imread(osp.join(coco_tiny, 'val2017', REAL[0]))[:, :, ::-1]
+        cv2.imwrite(str(root / f'n0{i % 2}' / name), photo(i)[:, :, ::-1])
+    rgb = photo(0)
     small = np.ascontiguousarray(rgb[::2, ::2])
     os.makedirs(root / 'odd')
     gray = Image.fromarray(small).convert('L')
@@ -313,7 +315,7 @@ def test_rerun_of_a_finished_store(image_root, reference, tmp_path,
     def no_compute(*args, **kwargs):
         raise AssertionError('a finished store was recomputed')
 
-    monkeypatch.setattr(generator, '_run_chunks', no_compute)
+    monkeypatch.setattr(generator, 'WorkerPool', no_compute)
     # same settings (the chunk size does not change the store): at once
     res = generate_store(image_root, out, chunk_size=5)
     assert res.already_complete and res.path == out
@@ -445,10 +447,10 @@ store.write_store({str(out)!r}, ['a.jpg'], [np.array([[0, 0, 5, 5]])])
 
 def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
                                                   monkeypatch):
-    from mmsoco.proposals import generator as gen_mod
-    from mmsoco.proposals import store as store_mod
+    from mmsoco.proposals import publish as pub_mod
+    from mmsoco.utils import atomic as atomic_mod
     events = []
-    real_sync, real_rename, real_replace = (store_mod.fsync_path,
+    real_sync, real_rename, real_replace = (atomic_mod.fsync_path,
                                             os.rename, os.replace)
 
     def sync(path):
@@ -461,8 +463,8 @@ def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
             real(a, b)
         return rename
 
-    monkeypatch.setattr(store_mod, 'fsync_path', sync)
-    monkeypatch.setattr(gen_mod, 'fsync_path', sync)
+    monkeypatch.setattr(pub_mod, 'fsync_path', sync)
+    monkeypatch.setattr(atomic_mod, 'fsync_path', sync)
     monkeypatch.setattr(os, 'rename', renamer('rename', real_rename))
     monkeypatch.setattr(os, 'replace', renamer('rename', real_replace))
     lst = tmp_path / 'two.txt'

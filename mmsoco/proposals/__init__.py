@@ -8,6 +8,7 @@ patches). Computing proposals also needs numba and Pillow.
 from .filters import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
 from mmsoco.image_set import BadImage, decode_rgb, list_images, load_rgb
 from .generator import GenerateResult, generate_store, propose_image
+from .lock import LockBusy
 from .store import ProposalStore, write_store, write_store_arrays
 
 
@@ -22,5 +23,5 @@ __all__ = [
     'GenerateResult', 'propose_image', 'list_images', 'selective_search',
     'filter_boxes',
     'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'BadImage',
-    'load_rgb', 'decode_rgb'
+    'load_rgb', 'decode_rgb', 'LockBusy'
 ]

@@ -1,0 +1,131 @@
+"""Atomic publishing of a store folder, and what a store may replace.
+
+A store is built in a temporary folder beside its destination
+(``.<name>.tmp-<host>-<pid>-<random>``), every file and the folder are
+fsynced, and the folder is renamed into place, so a store is either complete
+or absent, also after a power cut. Only a proposal store (or an empty folder)
+is ever replaced: anything else at the destination is refused, never
+deleted. Temporary folders of killed writers are recognised by their name
+(host and PID of the writer) and removed by the next run.
+"""
+import contextlib
+import os
+import os.path as osp
+import re
+import shutil
+import socket
+import tempfile
+import time
+from typing import Iterator, List, Optional
+
+from mmsoco.utils.atomic import fsync_path, pid_alive
+
+
+def replaceable(path: str) -> Optional[str]:
+    """None if a store may be written at ``path`` (absent, an empty folder
+    or a proposal store), else why not, in a few words."""
+    from mmsoco.proposals.store import is_store
+    if not osp.lexists(path):
+        return None
+    if osp.islink(path):
+        return 'is a symbolic link'
+    if not osp.isdir(path):
+        return 'exists and is not a folder'
+    if is_store(path) or not os.listdir(path):
+        return None
+    return 'exists and is not a proposal store (no mmsoco meta.json)'
+
+
+def check_replaceable(path: str) -> None:
+    why = replaceable(path)
+    if why:
+        raise FileExistsError(
+            f'output {path} {why}; it is never overwritten: choose a new '
+            'output path or remove it yourself')
+
+
+@contextlib.contextmanager
+def publishing(out_path: str) -> Iterator[str]:
+    """Yield a fresh temporary folder; once the body returns, its files and
+    the folder are fsynced and it replaces ``out_path`` atomically. On an
+    exception the temporary folder is removed and ``out_path`` untouched."""
+    check_replaceable(out_path)
+    out_path = osp.abspath(out_path)
+    parent = osp.dirname(out_path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=_temp_prefix(out_path) + _temp_owner(),
+                           dir=parent)
+    try:
+        yield tmp
+        for name in os.listdir(tmp):
+            fsync_path(osp.join(tmp, name))
+        os.chmod(tmp, 0o755)
+        fsync_path(tmp)
+        _publish(tmp, out_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _temp_prefix(out_path: str) -> str:
+    return f'.{osp.basename(out_path)}.tmp-'
+
+
+def _temp_owner() -> str:
+    return f'{socket.gethostname()}-{os.getpid()}-'
+
+
+def clean_stale_temps(out_path: str, max_age_s: float = 24 * 3600
+                      ) -> List[str]:
+    """Remove temporary folders left beside ``out_path`` by a killed write.
+
+    These are ``.<name>.tmp-<host>-<pid>-<random>`` (a store being written)
+    and ``<name>.old-.<name>.tmp-...`` (the store it was replacing). One is
+    stale when its writer ran on this host and is gone or, written on another
+    host (a shared file system), when it is older than ``max_age_s``. Only
+    folders of plain files are touched. Returns the removed paths.
+    """
+    out_path = osp.abspath(out_path)
+    parent, base = osp.dirname(out_path), osp.basename(out_path)
+    if not osp.isdir(parent):
+        return []
+    tmp_re = re.compile(r'(?:%s\.old-)?\.%s\.tmp-(?:(.+)-(\d+)-)?[a-z0-9_]{8}'
+                        % (re.escape(base), re.escape(base)))
+    host, removed = socket.gethostname(), []
+    for name in sorted(os.listdir(parent)):
+        m = tmp_re.fullmatch(name)
+        path = osp.join(parent, name)
+        if m is None or osp.islink(path) or not osp.isdir(path):
+            continue
+        try:
+            if any(not e.is_file(follow_symlinks=False)
+                   for e in os.scandir(path)):
+                continue  # not one of ours: leave it alone
+            if m.group(1) == host:
+                stale = not pid_alive(int(m.group(2)))
+            else:
+                stale = time.time() - osp.getmtime(path) > max_age_s
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _publish(tmp: str, dst: str) -> None:
+    """Rename a finished folder into place, replacing an old store (only a
+    store or an empty folder: anything else is refused)."""
+    check_replaceable(dst)
+    if not osp.exists(dst):
+        os.rename(tmp, dst)
+    else:
+        old = dst + '.old-' + osp.basename(tmp)
+        os.rename(dst, old)
+        os.rename(tmp, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    fsync_path(osp.dirname(osp.abspath(dst)))
+
+
+__all__ = ['replaceable', 'check_replaceable', 'publishing',
+           'clean_stale_temps']
