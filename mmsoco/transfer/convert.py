@@ -3,12 +3,9 @@
 An mmsoco pretraining checkpoint (SoCo, SoCo*, InsLoc: FPN; SoCoC4,
 InsLocC4: C4) holds the online network under ``backbone.*``, ``neck.*``,
 ``bbox_head.*`` (or ``shared_head.layer4.*`` for C4), plus ``projector.*``,
-``predictor.*`` (SoCo), ``queue.*`` (InsLoc) and the EMA copy
-``target.*``. Only the detector's part of the online (or, on request, the target)
-network is exported, as the algorithm's export map says (``EXPORT_MAP``,
-declared next to its ``ONLINE`` modules and written into checkpoint meta
-by ``ExportMapHook``; checkpoints without one go through the legacy guess
-of :mod:`mmsoco.transfer.legacy`). The maps of the four algorithms:
+``predictor.*`` (SoCo), ``queue.*`` (InsLoc) and the EMA copy ``target.*``
+(CONTRACTS.md). Only the detector's part of the online (or, on request, the
+target) network is exported:
 
 =========================================  ==================================
 mmsoco key                                 mmdet key
@@ -19,6 +16,13 @@ bbox_head.shared_convs.{0..3}.*            roi_head.bbox_head.shared_convs.*
 bbox_head.shared_fcs.0.*                   roi_head.bbox_head.shared_fcs.0.*
 shared_head.layer4.* (C4)                  roi_head.shared_head.layer4.*
 =========================================  ==================================
+
+What goes where is the algorithm's export map (``EXPORT_MAP``, declared
+next to its ``ONLINE`` modules, ``mmsoco.models.utils.export_map``), which
+``ExportMapHook`` writes into every checkpoint's meta and :func:`to_mmdet`
+follows; the table above is the FPN and the C4 map. Checkpoints without a
+map (written before, or without the hook) take the legacy path,
+:mod:`mmsoco.transfer.legacy`, which guesses the map from the key layout.
 
 The detectron2 layout (``stem``, ``res2-5``, ``fpn_lateral``/``fpn_output``,
 ``box_head.conv1-4``/``fc1``, numpy arrays, ``matching_heuristics``) is
@@ -75,7 +79,8 @@ def export_map_from_meta(meta: Optional[Mapping],
     if found is None:
         return None
     try:
-        return check_export_map(found, f'{name}: meta[{EXPORT_MAP_META_KEY!r}]')
+        return check_export_map(found,
+                                f'{name}: meta[{EXPORT_MAP_META_KEY!r}]')
     except ValueError as e:
         raise ExportError(str(e)) from None
 

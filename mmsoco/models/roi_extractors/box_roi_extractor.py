@@ -4,8 +4,8 @@ size rule and RoIAlign (mmcv.ops) on one, the assigned, or every level.
 Like mmdet's ``SingleRoIExtractor`` it takes the multi-level features and
 ``(N, 5)`` RoIs (batch index, x1 y1 x2 y2) and owns the rule that maps a
 RoI to a level; unlike it, the rule is SoCo's (sqrt(wh) in view pixels
-against fixed thresholds, ALGORITHMS.md §1.3) and it can also pool every
-RoI on every level, which SoCo's reference mode and InsLoc need.
+against fixed thresholds; docs/algorithms.md, SoCo model) and it can also
+pool every RoI on every level, which SoCo's reference mode and InsLoc need.
 """
 from typing import Optional, Sequence, Union
 
