@@ -147,3 +147,26 @@ def test_hook_leaves_models_without_a_map_alone():
     ExportMapHook().before_save_checkpoint(SimpleNamespace(model=model),
                                            checkpoint)
     assert checkpoint['meta'][EXPORT_MAP_META_KEY]['model_type'] == 'SoCo'
+
+
+@pytest.mark.parametrize('name', ['SoCo', 'SoCoC4', 'InsLoc', 'InsLocC4'])
+def test_old_checkpoints_export_alike_with_and_without_the_map(name,
+                                                               tmp_path):
+    """State dicts under the key names of before (tests/data): the legacy
+    guess and the algorithm's declared map give the same export."""
+    from mmsoco.registry import MODELS
+
+    from ..test_momentum_target import _old_state
+    state = _old_state(name)
+    legacy = export_checkpoint(_save(tmp_path, state, {}, 'old.pth'))
+    mapped = export_checkpoint(_save(
+        tmp_path, state,
+        {EXPORT_MAP_META_KEY: MODELS.get(name).export_map()}, 'new.pth'))
+    assert (legacy.map_from, mapped.map_from) == (MAP_FROM_LEGACY,
+                                                  MAP_FROM_META)
+    assert mapped.model_type == name and legacy.arch == mapped.arch
+    assert list(legacy.state_dict) == list(mapped.state_dict)
+    assert legacy.modules == mapped.modules
+    assert legacy.dropped == mapped.dropped
+    for k, v in legacy.state_dict.items():
+        assert torch.equal(v, mapped.state_dict[k]), k
