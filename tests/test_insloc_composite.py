@@ -12,7 +12,8 @@ import torch
 from mmsoco.datasets.insloc_dataset import InsLocDataset, pick_backgrounds
 from mmsoco.datasets.transforms import insloc_functional as F
 from mmsoco.datasets.transforms.insloc_composite import InsLocCopyPaste
-from mmsoco.datasets.transforms.insloc_random_flip import ViewBoxRandomFlip
+from mmsoco.datasets.transforms.view_box_random_flip import \
+    ViewBoxRandomFlip
 from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 

@@ -268,7 +268,8 @@ def test_configs_build_without_custom_imports(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     assert 'custom_imports' not in cfg
     assert cfg.custom_hooks == [dict(type='MomentumTargetHook'),
-                                dict(type='QueueLengthCheckHook')]
+                                dict(type='QueueLengthCheckHook'),
+                                dict(type='ExportMapHook')]
     model = MODELS.build(cfg.model)
     # the key network mirrors the query network, with no gradient
     assert sum(p.numel() for p in model.target.parameters()) == \

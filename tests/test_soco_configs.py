@@ -84,7 +84,8 @@ def test_imagenet_recipe(name):
     assert cfg.model.backbone.zero_init_residual
     assert cfg.model.base_momentum == 0.99
     assert [h.type for h in cfg.custom_hooks] == ['SoCoTargetHook',
-                                                  'SoCoDataHook']
+                                                  'SoCoDataHook',
+                                                  'ExportMapHook']
     # views: build the registered transform to see view3_mode applied
     pipeline = transforms(cfg)
     views = TRANSFORMS.build(pipeline['SoCoMultiView'])

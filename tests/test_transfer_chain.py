@@ -60,6 +60,9 @@ def test_chain_pretrain_export_finetune_evaluate(coco_tiny, tmp_path,
     ckpt = torch.load(work / 'pretrain' / 'iter_2.pth', map_location='cpu',
                       weights_only=False)
     assert ckpt['meta']['iter'] == 2
+    # the config's ExportMapHook wrote the export map the exporter follows
+    assert ckpt['meta']['mmsoco_export_map']['model_type'] == 'SoCo'
+    assert ckpt['meta']['mmsoco_export_map']['arch'] == 'fpn'
     # the export holds the online network's detector modules
     export = torch.load(work / 'pretrain' / 'mmdet.pth', map_location='cpu',
                         weights_only=False)['state_dict']

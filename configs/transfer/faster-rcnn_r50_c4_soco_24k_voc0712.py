@@ -30,7 +30,11 @@ model = dict(
             type='mmsoco.ResLayerExtraNorm',
             style='pytorch',
             norm_cfg=norm_cfg,
-            norm_eval=False)))
+            norm_eval=False,
+            # mmdet's base loads detectron2's caffe ImageNet res5 here: a
+            # second source of weights (and ImageNet weights in the random
+            # baseline); TransferPretrained is the only one
+            init_cfg=None)))
 
 max_iter = 24000
 train_cfg = dict(max_iters=max_iter, val_interval=4000)

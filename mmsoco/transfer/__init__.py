@@ -3,7 +3,7 @@ from mmsoco.models.shared_heads import ResLayerExtraNorm
 from .check import (TransferMismatchError, TransferReport, arch_of_detector,
                     compare, load_transfer_weights)
 from .convert import (C4, FPN, Export, ExportError, detect_arch,
-                      to_detectron2, to_mmdet)
+                      export_map_from_meta, to_detectron2, to_mmdet)
 from .io import (check_export_target, export_checkpoint, load_export,
                  read_checkpoint, save_export)
 from .pretrained_init import TransferPretrained
@@ -12,6 +12,7 @@ __all__ = [
     'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm',
     'TransferMismatchError', 'TransferPretrained', 'TransferReport',
     'arch_of_detector', 'check_export_target', 'compare', 'detect_arch',
-    'export_checkpoint', 'load_export', 'load_transfer_weights', 'read_checkpoint', 'save_export',
+    'export_checkpoint', 'export_map_from_meta', 'load_export',
+    'load_transfer_weights', 'read_checkpoint', 'save_export',
     'to_detectron2', 'to_mmdet'
 ]

@@ -10,7 +10,7 @@ head, an FPN without norm layers, a C4 export in an FPN model ...).
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Sequence
 
 import torch
 from torch import nn
@@ -107,16 +107,24 @@ def arch_of_detector(model: nn.Module):
 
 
 def load_transfer_weights(model: nn.Module,
-                          export: Union[Export, str],
+                          export: Export,
                           strict: bool = True,
                           logger: str = 'current') -> TransferReport:
-    """Load an export (or a path: export or mmsoco checkpoint) into a built
-    mmdet model. ``strict`` raises on any mismatch inside the transferred
-    modules; otherwise the mismatch is logged and the fitting tensors load."""
+    """Load an :class:`Export` into a built mmdet model. ``strict`` raises
+    on any mismatch inside the transferred modules; otherwise the mismatch
+    is logged and the fitting tensors load.
+
+    A detector config does not call this: it names its pretrained file in
+    ``init_cfg=dict(type='mmsoco.TransferPretrained', checkpoint=...)``,
+    the one way mmsoco weights enter a detector (which reads the file and
+    calls this)."""
     from mmengine.logging import print_log
-    if isinstance(export, str):
-        from .io import load_export
-        export = load_export(export, want=arch_of_detector(model))
+    if not isinstance(export, Export):
+        raise TypeError(
+            f'load_transfer_weights takes an Export, got '
+            f'{type(export).__name__}: read a file with '
+            'mmsoco.transfer.load_export(path), or set the detector\'s '
+            "init_cfg=dict(type='mmsoco.TransferPretrained', checkpoint=path)")
     report = compare(model.state_dict(), export)
     if not report.ok:
         message = describe_mismatch(report, export, type(model).__name__)

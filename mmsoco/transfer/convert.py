@@ -18,6 +18,13 @@ bbox_head.shared_fcs.0.*                   roi_head.bbox_head.shared_fcs.0.*
 shared_head.layer4.* (C4)                  roi_head.shared_head.layer4.*
 =========================================  ==================================
 
+What goes where is the algorithm's export map (``EXPORT_MAP``, declared
+next to its ``ONLINE`` modules, ``mmsoco.models.utils.export_map``), which
+``ExportMapHook`` writes into every checkpoint's meta and :func:`to_mmdet`
+follows; the table above is the FPN and the C4 map. Checkpoints without a
+map (written before, or without the hook) take the legacy path,
+:mod:`mmsoco.transfer.legacy`, which guesses the map from the key layout.
+
 The detectron2 layout (``stem``, ``res2-5``, ``fpn_lateral``/``fpn_output``,
 ``box_head.conv1-4``/``fc1``, numpy arrays, ``matching_heuristics``) is
 derived from the mmdet one.
@@ -28,22 +35,22 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-FPN, C4 = 'fpn', 'c4'
-# mmsoco algorithm types (model.type in the saved config) per architecture.
-KNOWN_TYPES = {FPN: ('SoCo', 'InsLoc'), C4: ('SoCoC4', 'InsLocC4')}
+from mmsoco.models.utils.export_map import (EXPORT_MAP_META_KEY,
+                                            apply_export_map,
+                                            check_export_map)
+from .errors import ExportError
+from .legacy import (C4, FPN, LEGACY_MAPS, detect_arch,  # noqa: F401
+                     legacy_export_map, model_type_from_meta)
+
 SOURCES = ('online', 'target')
 FORMATS = ('mmdet', 'detectron2')
 # prefixes of the mmdet keys an export fills, per architecture
-TRANSFERRED_MODULES = {
-    FPN: ('backbone', 'neck', 'roi_head.bbox_head.shared_convs',
-          'roi_head.bbox_head.shared_fcs.0'),
-    C4: ('backbone', 'roi_head.shared_head.layer4'),
-}
+TRANSFERRED_MODULES = {arch: tuple(m['prefixes'].values())
+                       for arch, m in LEGACY_MAPS.items()}
+# marks an export file (its meta), as opposed to a pretraining checkpoint
 EXPORT_META_KEY = 'mmsoco_transfer'
-
-
-class ExportError(ValueError):
-    """The input cannot be exported; the message says why and what to do."""
+# where the export map came from
+MAP_FROM_META, MAP_FROM_LEGACY = 'checkpoint meta', 'legacy guess'
 
 
 @dataclass
@@ -55,28 +62,28 @@ class Export:
     source: str = 'online'
     model_type: Optional[str] = None
     dropped: List[str] = field(default_factory=list)
+    export_map: Optional[dict] = None
+    map_from: Optional[str] = None
 
     def meta(self) -> dict:
         return dict(arch=self.arch, modules=list(self.modules),
-                    source=self.source, model_type=self.model_type)
+                    source=self.source, model_type=self.model_type,
+                    export_map=self.export_map, map_from=self.map_from)
 
 
 # ------------------------------------------------------------- inspection
-def model_type_from_meta(meta: Optional[Mapping]) -> Optional[str]:
-    """``model.type`` of the config an mmengine checkpoint saved, if any."""
-    cfg = (meta or {}).get('cfg')
-    if isinstance(cfg, Mapping):
-        model = cfg.get('model') or {}
-        return model.get('type') if isinstance(model, Mapping) else None
-    if not isinstance(cfg, str):
+def export_map_from_meta(meta: Optional[Mapping],
+                         name: str = 'checkpoint') -> Optional[dict]:
+    """The export map a checkpoint's meta carries (``ExportMapHook``), or
+    None for checkpoints written without one (the legacy path)."""
+    found = (meta or {}).get(EXPORT_MAP_META_KEY)
+    if found is None:
         return None
-    found = re.search(r"^model\s*=\s*dict\((.*)", cfg, re.M | re.S)
-    if not found:
-        return None
-    names = [n.split('.')[-1] for n in re.findall(
-        r"\btype\s*=\s*['\"]([\w.]+)['\"]", found.group(1))]
-    known = [t for ts in KNOWN_TYPES.values() for t in ts]
-    return next((n for n in names if n in known), None)
+    try:
+        return check_export_map(found,
+                                f'{name}: meta[{EXPORT_MAP_META_KEY!r}]')
+    except ValueError as e:
+        raise ExportError(str(e)) from None
 
 
 def strip_wrapper_prefix(state_dict: Mapping[str, torch.Tensor]) -> dict:
@@ -85,43 +92,6 @@ def strip_wrapper_prefix(state_dict: Mapping[str, torch.Tensor]) -> dict:
     if keys and all(k.startswith('module.') for k in keys):
         return {k[len('module.'):]: v for k, v in state_dict.items()}
     return dict(state_dict)
-
-
-def _has(keys, prefix: str) -> bool:
-    return any(k.startswith(prefix) for k in keys)
-
-
-def detect_arch(state_dict: Mapping[str, torch.Tensor],
-                model_type: Optional[str] = None,
-                name: str = 'checkpoint') -> str:
-    """``'fpn'`` or ``'c4'`` from the key layout; refuses anything else."""
-    keys = list(state_dict)
-    if _has(keys, 'roi_head.') or _has(keys, 'rpn_head.'):
-        raise ExportError(
-            f'{name} is a detector checkpoint (it has roi_head/rpn_head '
-            'keys), not an mmsoco pretraining checkpoint: load it with '
-            '`load_from` in an mmdet config instead')
-    ours = _has(keys, 'projector.') or _has(keys, 'target.')
-    if not ours or not _has(keys, 'backbone.'):
-        raise ExportError(
-            f'{name} is not an mmsoco pretraining checkpoint: expected '
-            'backbone.* with projector.*/target.* keys (SoCo, SoCoC4, '
-            f'InsLoc, InsLocC4), found top-level modules '
-            f'{sorted(_top(keys))[:8]}')
-    if _has(keys, 'shared_head.layer4.') and not _has(keys, 'neck.'):
-        return C4
-    if _has(keys, 'neck.') and _has(keys, 'bbox_head.shared_convs.') \
-            and _has(keys, 'bbox_head.shared_fcs.0.'):
-        return FPN
-    raise ExportError(
-        f'{name} ({model_type or "unknown model type"}) has neither the FPN '
-        'layout (neck.*, bbox_head.shared_convs.*, bbox_head.shared_fcs.0) '
-        'nor the C4 layout (shared_head.layer4.*): cannot tell what to '
-        f'export; top-level modules: {sorted(_top(keys))}')
-
-
-def _top(keys) -> set:
-    return {k.split('.')[0] for k in keys}
 
 
 # --------------------------------------------------------------- -> mmdet
@@ -138,21 +108,15 @@ def _online_view(state_dict: Mapping[str, torch.Tensor],
     return view
 
 
-def _fpn_map(key: str) -> Optional[str]:
-    if key.startswith(('backbone.', 'neck.')):
-        return key
-    if key.startswith('bbox_head.shared_convs.') \
-            or key.startswith('bbox_head.shared_fcs.0.'):
-        return 'roi_head.' + key
-    return None
-
-
-def _c4_map(key: str) -> Optional[str]:
-    if key.startswith('backbone.'):
-        return key
-    if key.startswith('shared_head.layer4.'):
-        return 'roi_head.' + key
-    return None
+def _check_map_fits(state_dict: Mapping, export_map: dict,
+                    name: str) -> None:
+    missing = [src for src in export_map['prefixes']
+               if not any(k.startswith(src + '.') for k in state_dict)]
+    if missing:
+        raise ExportError(
+            f'{name}: its export map ({export_map.get("model_type") or "?"})'
+            f' names {missing}, but the checkpoint has no such keys: the '
+            'state dict does not belong to the model that wrote the meta')
 
 
 def to_mmdet(state_dict: Mapping[str, torch.Tensor],
@@ -160,20 +124,36 @@ def to_mmdet(state_dict: Mapping[str, torch.Tensor],
              source: str = 'online',
              model_type: Optional[str] = None,
              want: Optional[str] = None,
-             name: str = 'checkpoint') -> Export:
+             name: str = 'checkpoint',
+             export_map: Optional[Mapping] = None) -> Export:
     """mmsoco state dict -> mmdet detector keys (see the module table).
 
     Args:
         state_dict: an mmsoco pretraining ``state_dict``.
-        arch: ``'fpn'``/``'c4'``; detected from the keys when None.
+        arch: ``'fpn'``/``'c4'``; the export map's when None.
         source: ``'online'`` (the paper's choice) or ``'target'`` (EMA).
+        model_type: the algorithm's name, for messages (the map's wins).
         want: the architecture the caller needs; a mismatch (C4 checkpoint
             for FPN keys) is refused with a message.
+        export_map: the map the checkpoint's meta carries
+            (:func:`export_map_from_meta`); None: the legacy guess from the
+            key layout (:func:`~mmsoco.transfer.legacy.legacy_export_map`).
     """
     if source not in SOURCES:
         raise ExportError(f'source must be one of {SOURCES}, got {source!r}')
     state_dict = strip_wrapper_prefix(state_dict)
-    found = detect_arch(state_dict, model_type, name)
+    if export_map is not None:
+        try:
+            export_map = check_export_map(export_map, f'{name} export map')
+        except ValueError as e:
+            raise ExportError(str(e)) from None
+        model_type = export_map.get('model_type') or model_type
+        _check_map_fits(state_dict, export_map, name)
+        map_from = MAP_FROM_META
+    else:
+        export_map = legacy_export_map(state_dict, model_type, name)
+        map_from = MAP_FROM_LEGACY
+    found = export_map['arch']
     arch = arch or found
     if arch != found:
         raise ExportError(f'{name} has the {found.upper()} layout, '
@@ -187,17 +167,14 @@ def to_mmdet(state_dict: Mapping[str, torch.Tensor],
                if arch == C4 else
                '(no res5 shared head); use an FPN transfer config such as '
                'configs/transfer/mask-rcnn_r50_fpn_soco_1x_coco.py'))
-    mapper = _fpn_map if arch == FPN else _c4_map
-    out, dropped = {}, []
-    for key, value in _online_view(state_dict, source).items():
-        new = mapper(key)
-        if new is None:
-            dropped.append(key)
-        else:
-            out[new] = value.detach().clone().cpu()
+    mapped, dropped = apply_export_map(_online_view(state_dict, source),
+                                       export_map['prefixes'])
+    out = {k: v.detach().clone().cpu() for k, v in mapped.items()}
     return Export(arch=arch, state_dict=out,
-                  modules=TRANSFERRED_MODULES[arch], source=source,
-                  model_type=model_type, dropped=dropped)
+                  modules=tuple(export_map['prefixes'].values()),
+                  source=source, model_type=model_type, dropped=dropped,
+                  export_map=dict(export_map, model_type=model_type),
+                  map_from=map_from)
 
 
 # ---------------------------------------------------------- -> detectron2

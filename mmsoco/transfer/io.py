@@ -8,7 +8,8 @@ import torch
 
 from mmsoco.utils.atomic import atomic_file
 from .convert import (EXPORT_META_KEY, FORMATS, Export, ExportError,
-                      model_type_from_meta, to_detectron2, to_mmdet)
+                      export_map_from_meta, to_detectron2, to_mmdet)
+from .legacy import model_type_from_meta
 
 
 def read_checkpoint(path: str) -> Tuple[dict, dict]:
@@ -51,9 +52,10 @@ def load_export(path: str, want: Optional[str] = None,
         return Export(arch=info['arch'], state_dict=state_dict,
                       modules=tuple(info['modules']),
                       source=info.get('source', 'online'),
-                      model_type=info.get('model_type'))
-    return to_mmdet(state_dict, source=source, want=want, name=path,
-                    model_type=model_type_from_meta(meta))
+                      model_type=info.get('model_type'),
+                      export_map=info.get('export_map'),
+                      map_from=info.get('map_from'))
+    return _convert(state_dict, meta, path, source, want)
 
 
 def export_checkpoint(path: str, want: Optional[str] = None,
@@ -64,8 +66,18 @@ def export_checkpoint(path: str, want: Optional[str] = None,
         raise ExportError(f'{path} is already an export '
                           f'({meta[EXPORT_META_KEY]["arch"]}); pass the '
                           'pretraining checkpoint')
+    return _convert(state_dict, meta, path, source, want)
+
+
+def _convert(state_dict: dict, meta: dict, path: str, source: str,
+             want: Optional[str]) -> Export:
+    """The export map from the checkpoint's meta; without one (checkpoints
+    written before maps existed) the legacy guess, named from the saved
+    config's model type."""
+    export_map = export_map_from_meta(meta, path)
+    model_type = None if export_map else model_type_from_meta(meta)
     return to_mmdet(state_dict, source=source, want=want, name=path,
-                    model_type=model_type_from_meta(meta))
+                    model_type=model_type, export_map=export_map)
 
 
 def _atomic_write(path: str, write) -> None:

@@ -12,10 +12,11 @@ train_pipeline = [
         fore_range=(128, 255),
         scale=(0.2, 1.0),
         ratio=(0.5, 2.0)),
-    # MoCo-v2: ColorJitter(0.4, 0.4, 0.4, 0.1) p=0.8, grey p=0.2,
-    # blur sigma [0.1, 2] p=0.5, no solarize (SoCo's BYOLColorAug)
+    # MoCo v2's colour: jitter (0.4, 0.4, 0.4, 0.1) p=0.8, grey p=0.2,
+    # blur sigma [0.1, 2] p=0.5, no solarize (the transform SoCo runs with
+    # BYOL's numbers)
     dict(
-        type='BYOLColorAug',
+        type='ViewColourAug',
         jitter=(0.4, 0.4, 0.4, 0.1),
         jitter_prob=0.8,
         gray_prob=0.2,

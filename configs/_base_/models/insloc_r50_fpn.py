@@ -39,8 +39,8 @@ model = dict(
         in_channels=1024,
         hid_channels=1024,
         out_channels=128),
-    roi_pooler=dict(
-        type='BoxRoIPooler',
+    roi_extractor=dict(
+        type='BoxRoIExtractor',
         output_size=7,
         strides=(4, 8, 16, 32),
         sampling_ratio=0,
@@ -61,7 +61,10 @@ model = dict(
 # the key network's EMA step before every iteration (from the runner's
 # iteration, as SoCo's); stop before the first step, in one line, if
 # queue_len < the global batch
+# ExportMapHook writes which module goes to which detector key into every
+# checkpoint's meta (read by tools/export_weights.py).
 custom_hooks = [
     dict(type='MomentumTargetHook'),
-    dict(type='QueueLengthCheckHook')
+    dict(type='QueueLengthCheckHook'),
+    dict(type='ExportMapHook')
 ]

@@ -38,12 +38,18 @@ model = dict(
         hid_channels=4096,
         out_channels=256,
         norm_cfg=norm_cfg),
-    roi_pooler=dict(
-        type='BoxRoIPooler',
+    roi_extractor=dict(
+        type='BoxRoIExtractor',
         output_size=14,
         strides=(16, ),
         sampling_ratio=0,
         aligned=True),
     base_momentum=0.99)
 # SoCoDataHook logs the whole-image fallbacks of SoCoDataset every epoch.
-custom_hooks = [dict(type='SoCoTargetHook'), dict(type='SoCoDataHook')]
+# ExportMapHook writes which module goes to which detector key into every
+# checkpoint's meta (read by tools/export_weights.py).
+custom_hooks = [
+    dict(type='SoCoTargetHook'),
+    dict(type='SoCoDataHook'),
+    dict(type='ExportMapHook')
+]

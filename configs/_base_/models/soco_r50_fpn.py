@@ -59,17 +59,24 @@ model = dict(
         hid_channels=4096,
         out_channels=256,
         norm_cfg=norm_cfg),
-    roi_pooler=dict(
-        type='BoxRoIPooler',
+    roi_extractor=dict(
+        type='BoxRoIExtractor',
         output_size=7,
         strides=(4, 8, 16, 32),
+        # sqrt(wh) in view pixels: <= 48 -> P2, <= 96 -> P3, <= 192 -> P4
+        level_thresholds=(48, 96, 192),
         sampling_ratio=0,
         aligned=True),
-    level_thresholds=(48, 96, 192),
     # 'all_levels': every box on every level, as the reference (default);
     # 'assigned_level': each box only on its level (about 4x less head work).
     pool_mode='all_levels',
     base_momentum=0.99)
 # The EMA target follows the runner's iteration (continues after --resume).
 # SoCoDataHook logs the whole-image fallbacks of SoCoDataset every epoch.
-custom_hooks = [dict(type='SoCoTargetHook'), dict(type='SoCoDataHook')]
+# ExportMapHook writes which module goes to which detector key into every
+# checkpoint's meta (read by tools/export_weights.py).
+custom_hooks = [
+    dict(type='SoCoTargetHook'),
+    dict(type='SoCoDataHook'),
+    dict(type='ExportMapHook')
+]

@@ -1,7 +1,8 @@
+from .export_map_hook import ExportMapHook
 from .momentum_target_hook import MomentumTargetHook
 from .queue_length_check_hook import QueueLengthCheckHook, QueueTooShortError
 from .soco_data_hook import SoCoDataHook
 from .soco_target_hook import SoCoTargetHook
 
-__all__ = ['MomentumTargetHook', 'SoCoTargetHook', 'SoCoDataHook',
-           'QueueLengthCheckHook', 'QueueTooShortError']
+__all__ = ['ExportMapHook', 'MomentumTargetHook', 'SoCoTargetHook',
+           'SoCoDataHook', 'QueueLengthCheckHook', 'QueueTooShortError']

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
 from ..losses.info_nce import multi_level_info_nce
+from ..roi_extractors import build_roi_extractor
 from ..utils.anchor_box_aug import ANCHOR_RATIOS, ANCHOR_SIDES, augment_boxes
 from ..utils.feature_queue import FeatureQueue
 from ..utils.rois import boxes_to_rois
@@ -36,7 +37,9 @@ class BaseInsLoc(BaseMomentumModel):
 
     Args:
         online: name -> module config for every name of ``ONLINE``.
-        roi_pooler: ``BoxRoIPooler`` over the levels.
+        roi_extractor: ``BoxRoIExtractor`` over the levels (``None``: the
+            subclass's ``DEFAULT_ROI_EXTRACTOR``).
+        roi_pooler: the former name of ``roi_extractor`` (old configs).
         queue_len: keys per level's queue (65536); must be >= the global
             batch (batch per GPU x GPUs); any such batch works (wrap-around).
         feat_dim: embedding size (128).
@@ -57,10 +60,13 @@ class BaseInsLoc(BaseMomentumModel):
 
     # loss names: f'{LOSS_PREFIX}{FIRST_LEVEL + level index}'
     LOSS_PREFIX, FIRST_LEVEL = 'loss_p', 2
+    DEFAULT_ROI_EXTRACTOR: dict = dict(type='BoxRoIExtractor', output_size=7,
+                                       strides=(4, 8, 16, 32))
 
     def __init__(self,
                  online: Mapping[str, dict],
-                 roi_pooler: dict,
+                 roi_extractor: Optional[dict] = None,
+                 roi_pooler: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.999,
@@ -73,8 +79,10 @@ class BaseInsLoc(BaseMomentumModel):
                          init_cfg=init_cfg)
         for name in self.ONLINE:
             setattr(self, name, MODELS.build(online[name]))
-        self.roi_pooler = MODELS.build(roi_pooler)
-        self.num_levels = self.roi_pooler.num_levels
+        self.roi_extractor = build_roi_extractor(
+            roi_extractor, roi_pooler, self.DEFAULT_ROI_EXTRACTOR,
+            type(self).__name__)
+        self.num_levels = self.roi_extractor.num_levels
         self.temperature = temperature
         self.level_loss_weights = level_loss_weights
         box_aug = dict(DEFAULT_BOX_AUG, **(box_aug or dict(levels=())))
@@ -115,10 +123,9 @@ class BaseInsLoc(BaseMomentumModel):
               nets: Mapping[str, nn.Module]) -> Tensor:
         """(B, 4) boxes per level -> (L, B, D) L2-normalised embeddings;
         the RoI head runs once over the RoIs of all levels."""
-        pooled = torch.cat([
-            self.roi_pooler(feats, boxes_to_rois(b[:, None]), lv)
-            for lv, b in enumerate(level_boxes)
-        ])
+        pooled = self.roi_extractor.pool_all_levels(
+            feats, [boxes_to_rois(b[:, None]) for b in level_boxes])
+        pooled = pooled.flatten(0, 1)
         z = nets['projector'](self.roi_vectors(pooled, nets))
         return F.normalize(z.float(), dim=1).view(len(level_boxes),
                                                   level_boxes[0].shape[0], -1)

@@ -1,12 +1,14 @@
 """What every mmsoco algorithm (SoCo, SoCoC4, InsLoc, InsLocC4) shares: an
 online network of named modules and its EMA target, advanced from the
-runner's iteration by ``MomentumTargetHook``."""
+runner's iteration by ``MomentumTargetHook``, and the export map of the
+online modules (which goes to which detector key prefix)."""
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
+from ..utils.export_map import check_export_map
 from ..utils.momentum_target import MomentumTarget
 
 
@@ -33,6 +35,8 @@ class BaseMomentumModel(BaseModel):
     """
 
     ONLINE: Tuple[str, ...] = ()
+    # online module prefix -> mmdet detector key prefix (utils/export_map)
+    EXPORT_MAP: Optional[dict] = None
 
     def __init__(self, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -85,6 +89,28 @@ class BaseMomentumModel(BaseModel):
                 f'{type(self).__name__}: the target network is not being '
                 'updated; add custom_hooks=[dict(type="MomentumTargetHook")] '
                 'to the config', logger='current', level=30)
+
+    # ----------------------------------------------------------- export
+    @classmethod
+    def export_map(cls) -> Optional[dict]:
+        """``EXPORT_MAP`` with this algorithm's name (``model_type``), as
+        ``ExportMapHook`` writes it into checkpoint meta; every source
+        prefix lies inside an ``ONLINE`` module."""
+        if cls.EXPORT_MAP is None:
+            return None
+        out = check_export_map(cls.EXPORT_MAP, f'{cls.__name__}.EXPORT_MAP')
+        outside = [p for p in out['prefixes']
+                   if p.split('.')[0] not in cls.ONLINE]
+        if outside:
+            raise ValueError(f'{cls.__name__}.EXPORT_MAP exports {outside}, '
+                             f'outside its online modules {cls.ONLINE}')
+        out['model_type'] = cls.__name__
+        return out
+
+    @property
+    def roi_pooler(self) -> nn.Module:
+        """The former name of ``roi_extractor``."""
+        return self.roi_extractor
 
     # ---------------------------------------------------------- subclass
     def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):

@@ -12,6 +12,7 @@ from typing import List, Mapping, Optional
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
+from ..utils.export_map import FPN_EXPORT_MAP
 from .base_insloc import DEFAULT_BOX_AUG, BaseInsLoc
 
 
@@ -27,7 +28,8 @@ class InsLoc(BaseInsLoc):
 
     Args:
         backbone, neck, bbox_head, projector: module configs.
-        roi_pooler: ``BoxRoIPooler`` over the levels (7x7, aligned).
+        roi_extractor: ``BoxRoIExtractor`` over the levels (7x7, aligned).
+        roi_pooler: the former name of ``roi_extractor`` (old configs).
         box_aug: the query box augmentation, on P5 (level index 3) by
             default.
         **kwargs: ``queue_len``, ``feat_dim``, ``momentum``,
@@ -39,20 +41,22 @@ class InsLoc(BaseInsLoc):
     """
 
     ONLINE = ('backbone', 'neck', 'bbox_head', 'projector')
+    EXPORT_MAP = FPN_EXPORT_MAP
 
     def __init__(self,
                  backbone: dict,
                  neck: dict,
                  bbox_head: dict,
                  projector: dict,
-                 roi_pooler: dict = dict(type='BoxRoIPooler', output_size=7,
-                                         strides=(4, 8, 16, 32)),
+                 roi_extractor: Optional[dict] = None,
+                 roi_pooler: Optional[dict] = None,
                  box_aug: Optional[dict] = DEFAULT_BOX_AUG,
                  **kwargs):
         super().__init__(
             dict(backbone=backbone, neck=neck, bbox_head=bbox_head,
                  projector=projector),
-            roi_pooler=roi_pooler, box_aug=box_aug, **kwargs)
+            roi_extractor=roi_extractor, roi_pooler=roi_pooler,
+            box_aug=box_aug, **kwargs)
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> List[Tensor]:

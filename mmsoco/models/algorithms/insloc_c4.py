@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
+from ..utils.export_map import C4_EXPORT_MAP
 from .base_insloc import BaseInsLoc
 
 
@@ -21,20 +22,24 @@ class InsLocC4(BaseInsLoc):
     """
 
     ONLINE = ('backbone', 'shared_head', 'projector')
+    EXPORT_MAP = C4_EXPORT_MAP
     LOSS_PREFIX, FIRST_LEVEL = 'loss_c', 4
+    DEFAULT_ROI_EXTRACTOR = dict(type='BoxRoIExtractor', output_size=14,
+                                 strides=(16, ))
 
     def __init__(self, backbone: dict, shared_head: dict, projector: dict,
-                 roi_pooler: dict = dict(type='BoxRoIPooler',
-                                         output_size=14, strides=(16, )),
+                 roi_extractor: Optional[dict] = None,
+                 roi_pooler: Optional[dict] = None,
                  box_aug: Optional[dict] = dict(levels=(0, )),
                  **kwargs):
         super().__init__(
             dict(backbone=backbone, shared_head=shared_head,
                  projector=projector),
-            roi_pooler=roi_pooler, box_aug=box_aug, **kwargs)
+            roi_extractor=roi_extractor, roi_pooler=roi_pooler,
+            box_aug=box_aug, **kwargs)
         if self.num_levels != 1:
-            raise ValueError('InsLocC4 pools on C4 only: give roi_pooler one '
-                             'stride (16)')
+            raise ValueError('InsLocC4 pools on C4 only: give '
+                             'roi_extractor one stride (16)')
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> List[Tensor]:

@@ -6,10 +6,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
-from ..utils import SOCO_LEVEL_THRESHOLDS, assign_levels, boxes_to_rois
+from ..roi_extractors import POOL_MODES, build_roi_extractor
+from ..utils import boxes_to_rois
+from ..utils.export_map import FPN_EXPORT_MAP
 from .base_soco import BaseSoCo
 
-POOL_MODES = ('all_levels', 'assigned_level')
+FPN_ROI_EXTRACTOR = dict(type='BoxRoIExtractor', output_size=7,
+                         strides=(4, 8, 16, 32))
 
 
 @MODELS.register_module()
@@ -22,8 +25,11 @@ class SoCo(BaseSoCo):
 
     Args:
         backbone, neck, bbox_head, projector, predictor: module configs.
-        roi_pooler: a ``BoxRoIPooler`` config, one stride per FPN level.
-        level_thresholds: sqrt(wh) upper bounds of P2, P3, P4 (view pixels).
+        roi_extractor: a ``BoxRoIExtractor`` config, one stride per FPN
+            level, with the level rule (``level_thresholds``).
+        roi_pooler: the former name of ``roi_extractor`` (old configs).
+        level_thresholds: the former place of the extractor's
+            ``level_thresholds`` (old configs); ``None``: the extractor's.
         pool_mode: ``'all_levels'`` (reference, default): every box is
             pooled on every level and run through head, projector and
             predictor there; the loss uses each box's assigned level (4x the
@@ -34,6 +40,7 @@ class SoCo(BaseSoCo):
     """
 
     ONLINE = ('backbone', 'neck', 'bbox_head', 'projector')
+    EXPORT_MAP = FPN_EXPORT_MAP
 
     def __init__(self,
                  backbone: dict,
@@ -41,10 +48,9 @@ class SoCo(BaseSoCo):
                  bbox_head: dict,
                  projector: dict,
                  predictor: dict,
-                 roi_pooler: dict = dict(
-                     type='BoxRoIPooler', output_size=7,
-                     strides=(4, 8, 16, 32)),
-                 level_thresholds: Sequence[float] = SOCO_LEVEL_THRESHOLDS,
+                 roi_extractor: Optional[dict] = None,
+                 roi_pooler: Optional[dict] = None,
+                 level_thresholds: Optional[Sequence[float]] = None,
                  pool_mode: str = 'all_levels',
                  base_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
@@ -59,21 +65,28 @@ class SoCo(BaseSoCo):
         self.bbox_head = MODELS.build(bbox_head)
         self.projector = MODELS.build(projector)
         self.predictor = MODELS.build(predictor)
-        self.roi_pooler = MODELS.build(roi_pooler)
-        self.level_thresholds = tuple(float(t) for t in level_thresholds)
-        if len(self.level_thresholds) != self.roi_pooler.num_levels - 1:
+        self.roi_extractor = build_roi_extractor(
+            roi_extractor, roi_pooler, FPN_ROI_EXTRACTOR, 'SoCo',
+            level_thresholds=level_thresholds)
+        if self.roi_extractor.level_thresholds is None:
             raise ValueError(
-                f'{self.roi_pooler.num_levels} pooling levels need '
-                f'{self.roi_pooler.num_levels - 1} level_thresholds, got '
-                f'{self.level_thresholds}')
+                f'SoCo: {self.roi_extractor.num_levels} pooling levels need '
+                f'{self.roi_extractor.num_levels - 1} level_thresholds in '
+                'roi_extractor')
         self._build_target(self.base_momentum)
+
+    @property
+    def level_thresholds(self) -> Tuple[float, ...]:
+        """sqrt(wh) upper bounds of every level but the last (view
+        pixels): the RoI extractor's rule."""
+        return self.roi_extractor.level_thresholds
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> Tuple[Tensor, ...]:
         feats = tuple(nets['neck'](nets['backbone'](img)))
-        if len(feats) != self.roi_pooler.num_levels:
+        if len(feats) != self.roi_extractor.num_levels:
             raise ValueError(f'the neck gives {len(feats)} levels, the RoI '
-                             f'pooler has {self.roi_pooler.num_levels} '
+                             f'extractor has {self.roi_extractor.num_levels} '
                              'strides')
         return feats
 
@@ -81,35 +94,19 @@ class SoCo(BaseSoCo):
               nets: Mapping[str, nn.Module], predict: bool) -> Tensor:
         b, k, _ = boxes.shape
         rois = boxes_to_rois(boxes)
-        levels = assign_levels(boxes, self.level_thresholds).reshape(-1)
 
         def to_vectors(pooled: Tensor) -> Tensor:
             z = nets['projector'](nets['bbox_head'](pooled))
             z = nets['predictor'](z) if predict else z
             return F.normalize(z.float(), dim=1)
 
+        pooled = self.roi_extractor(feats, rois, mode=self.pool_mode)
         if self.pool_mode == 'all_levels':
-            per_level = torch.stack([
-                to_vectors(self.roi_pooler(feats, rois, lvl))
-                for lvl in range(self.roi_pooler.num_levels)
-            ])
+            # the head runs once per level (its BN sees each level alone);
+            # each box keeps its assigned level's vector
+            per_level = torch.stack([to_vectors(p) for p in pooled])
+            levels = self.roi_extractor.map_roi_levels(rois)
             out = per_level[levels, torch.arange(b * k, device=rois.device)]
         else:
-            out = to_vectors(self._pool_assigned(feats, rois, levels))
+            out = to_vectors(pooled)
         return out.view(b, k, -1)
-
-    def _pool_assigned(self, feats: Sequence[Tensor], rois: Tensor,
-                       levels: Tensor) -> Tensor:
-        size = self.roi_pooler.output_size
-        pooled = rois.new_zeros(
-            (rois.shape[0], feats[0].shape[1], size, size))
-        for lvl in range(self.roi_pooler.num_levels):
-            index = (levels == lvl).nonzero(as_tuple=True)[0]
-            if index.numel():
-                pooled = pooled.index_copy(
-                    0, index, self.roi_pooler(feats, rois[index], lvl))
-            else:
-                # keep the level in the graph (zero gradient) so that DDP
-                # does not wait for gradients of an unused FPN output conv
-                pooled = pooled + 0. * feats[lvl].float().sum()
-        return pooled

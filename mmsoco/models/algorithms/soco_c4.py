@@ -6,8 +6,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
+from ..roi_extractors import build_roi_extractor
 from ..utils import boxes_to_rois
+from ..utils.export_map import C4_EXPORT_MAP
 from .base_soco import BaseSoCo
+
+C4_ROI_EXTRACTOR = dict(type='BoxRoIExtractor', output_size=14,
+                        strides=(16, ))
 
 
 @MODELS.register_module()
@@ -19,19 +24,22 @@ class SoCoC4(BaseSoCo):
     Args:
         backbone: ``mmdet.ResNet`` with ``num_stages=3, out_indices=(2,)``.
         shared_head: ``mmdet.ResLayer`` (stage 3).
+        roi_extractor: a ``BoxRoIExtractor`` with one stride (16).
+        roi_pooler: the former name of ``roi_extractor`` (old configs).
         zero_init_shared_head_residual: zero the last BN gamma of every
             res5 block, as the backbone's ``zero_init_residual`` does.
     """
 
     ONLINE = ('backbone', 'shared_head', 'projector')
+    EXPORT_MAP = C4_EXPORT_MAP
 
     def __init__(self,
                  backbone: dict,
                  shared_head: dict,
                  projector: dict,
                  predictor: dict,
-                 roi_pooler: dict = dict(
-                     type='BoxRoIPooler', output_size=14, strides=(16, )),
+                 roi_extractor: Optional[dict] = None,
+                 roi_pooler: Optional[dict] = None,
                  zero_init_shared_head_residual: bool = True,
                  base_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
@@ -41,10 +49,11 @@ class SoCoC4(BaseSoCo):
         self.shared_head = MODELS.build(shared_head)
         self.projector = MODELS.build(projector)
         self.predictor = MODELS.build(predictor)
-        self.roi_pooler = MODELS.build(roi_pooler)
-        if self.roi_pooler.num_levels != 1:
-            raise ValueError('SoCoC4 pools on C4 only: give roi_pooler one '
-                             'stride (16)')
+        self.roi_extractor = build_roi_extractor(
+            roi_extractor, roi_pooler, C4_ROI_EXTRACTOR, 'SoCoC4')
+        if self.roi_extractor.num_levels != 1:
+            raise ValueError('SoCoC4 pools on C4 only: give roi_extractor '
+                             'one stride (16)')
         self.zero_init_shared_head_residual = zero_init_shared_head_residual
         self._build_target(self.base_momentum)
 
@@ -62,7 +71,7 @@ class SoCoC4(BaseSoCo):
     def embed(self, feats: Tensor, boxes: Tensor,
               nets: Mapping[str, nn.Module], predict: bool) -> Tensor:
         b, k, _ = boxes.shape
-        pooled = self.roi_pooler([feats], boxes_to_rois(boxes), 0)
+        pooled = self.roi_extractor([feats], boxes_to_rois(boxes))
         x = nets['shared_head'](pooled)
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         z = nets['projector'](x)

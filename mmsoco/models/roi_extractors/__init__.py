@@ -1,3 +1,5 @@
-from .box_roi_pooler import BoxRoIPooler
+from .box_roi_extractor import POOL_MODES, BoxRoIExtractor, BoxRoIPooler
+from .build import build_roi_extractor
 
-__all__ = ['BoxRoIPooler']
+__all__ = ['BoxRoIExtractor', 'BoxRoIPooler', 'POOL_MODES',
+           'build_roi_extractor']

@@ -1,4 +1,7 @@
-"""BYOL's asymmetric colour augmentation of SoCo's views."""
+"""Colour augmentation of every view (jitter, grey, blur, solarize, with
+per-view probabilities): BYOL's asymmetric recipe by default (SoCo), MoCo
+v2's numbers in InsLoc's configs."""
+import zlib
 from typing import Sequence
 
 from mmcv.transforms import BaseTransform
@@ -14,14 +17,19 @@ def _per_view(values, n: int) -> list:
 
 
 @TRANSFORMS.register_module()
-class BYOLColorAug(RandomStateMixin, BaseTransform):
-    """Colour each of results['views'] with BYOL's recipe.
+class ViewColourAug(RandomStateMixin, BaseTransform):
+    """Colour each of results['views']: colour jitter, grey, Gaussian blur
+    and solarize, each with its probability.
 
     Per-view lists (the last entry repeats for further views):
-    ``blur_prob`` (1.0 for view 1, 0.1 for the others) and
-    ``solarize_prob`` (0.0, then 0.2). All views: ColorJitter(``jitter``)
-    with ``jitter_prob``, grayscale with ``gray_prob``, blur sigma
-    U(``blur_sigma``).
+    ``blur_prob`` and ``solarize_prob``; the defaults are BYOL's
+    asymmetric recipe (blur 1.0 for view 1, 0.1 for the others; solarize
+    0.0, then 0.2), InsLoc's configs give MoCo v2's (blur 0.5, no
+    solarize, jitter (0.4, 0.4, 0.4, 0.1)). All views: colour jitter
+    (``jitter``: brightness, contrast, saturation, hue) with
+    ``jitter_prob``, grey with ``gray_prob``, blur sigma U(``blur_sigma``).
+
+    Registered as ``BYOLColorAug`` too, its former name.
     """
 
     def __init__(self, jitter: Sequence[float] = (0.4, 0.4, 0.2, 0.1),
@@ -32,6 +40,12 @@ class BYOLColorAug(RandomStateMixin, BaseTransform):
         self.jitter_prob, self.gray_prob = jitter_prob, gray_prob
         self.blur_prob, self.solarize_prob = blur_prob, solarize_prob
         self.blur_sigma = tuple(blur_sigma)
+
+    @property
+    def rng_stream(self) -> int:
+        # the stream number of the former class name: a sample's colour
+        # draws under its view seed are those of before the rename
+        return zlib.crc32(b'BYOLColorAug')
 
     def transform(self, results: dict) -> dict:
         views = results['views']
@@ -44,3 +58,8 @@ class BYOLColorAug(RandomStateMixin, BaseTransform):
             for i, v in enumerate(views)
         ]
         return results
+
+
+# the former name, for configs written before
+TRANSFORMS.register_module(name='BYOLColorAug', module=ViewColourAug)
+BYOLColorAug = ViewColourAug
