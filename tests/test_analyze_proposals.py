@@ -151,3 +151,6 @@ def test_tool_bad_input_one_line(tmp_path, tool_env, val_store):
     assert proc.returncode == 2 and 'none of the images of' in proc.stderr
     proc = run(tool_env, val_store, '--show', '1')
     assert proc.returncode == 2 and '--show needs --out' in proc.stderr
+    proc = run(tool_env, val_store, '--image-root', str(tmp_path))
+    assert proc.returncode == 2 and 'cannot read any image of' in \
+        proc.stderr and 'pass --image-root' in proc.stderr

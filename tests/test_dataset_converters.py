@@ -90,9 +90,11 @@ def test_via_project_without_attributes_gets_the_default_class(tmp_path):
 def test_labelme_round_trip(tmp_path):
     truth = make_images(str(tmp_path / 'lm'), 3, ext='.jpg')
     write_labelme(str(tmp_path / 'lm'), truth)
-    coco = convert_labelme(str(tmp_path / 'lm')).write(
-        str(tmp_path / 'out.json'))
+    # the output inside the labelme folder is skipped when run again
+    out = str(tmp_path / 'lm' / 'out.json')
+    coco = convert_labelme(str(tmp_path / 'lm')).write(out)
     check_round_trip(coco, truth, ['balloon', 'box'])
+    assert convert_labelme(str(tmp_path / 'lm')).to_dict() == coco
 
 
 def test_yolo_round_trip(tmp_path):

@@ -80,6 +80,10 @@ def main(argv=None) -> int:
                         f'{str(e)[:60]}); give an instances_*.json')
 
     sizes, origin, bad = an.image_sizes(store, args.image_root)
+    if bad and len(bad) == len(store):
+        return fail(f'cannot read any image of {args.store} from {origin} '
+                    f'(e.g. {bad[0][0]}: {bad[0][1]}); pass --image-root '
+                    'with the folder the store was made from')
     stats = an.box_statistics(store, sizes)
     print(f'store {args.store}: {len(store)} images, '
           f'{len(stats["rel_size"])} boxes, filter {store.meta.get("filter")}'

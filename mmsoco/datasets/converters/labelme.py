@@ -8,7 +8,8 @@ types: ``polygon``, ``rectangle`` (two opposite corners) and ``circle``
 (point, line, linestrip) are refused naming the file and the fix. Shapes
 with the same label and the same ``group_id`` are one object (several
 polygons, one box), as in labelme's own COCO export. COCO ``file_name`` s
-are relative to ``image_root`` (default: the labelme folder).
+are relative to ``image_root`` (default: the labelme folder). COCO files in
+the folder (e.g. an earlier output of this converter) are skipped.
 """
 import json
 import math
@@ -42,6 +43,9 @@ def _load(path: str) -> dict:
     except (OSError, ValueError) as e:
         raise ConversionError(f'{path}: cannot read labelme JSON ({e}); fix '
                               'or remove the file')
+    if isinstance(data, dict) and all(
+            k in data for k in ('images', 'annotations', 'categories')):
+        return None  # a COCO file (e.g. this converter's output): skipped
     if not isinstance(data, dict) or 'shapes' not in data or \
             'imagePath' not in data:
         raise ConversionError(f'{path} is not a labelme file (no "shapes" / '
@@ -92,8 +96,12 @@ def convert_labelme(folder: str, image_root: Optional[str] = None,
     builder = CocoBuilder(image_root, categories)
     for path in find_labelme_files(folder):
         data = _load(path)
+        if data is None:
+            continue
+        # labelme on Windows writes backslashes
         image = osp.normpath(osp.join(osp.dirname(osp.abspath(path)),
-                                      str(data['imagePath'])))
+                                      str(data['imagePath']).replace(
+                                          '\\', '/')))
         rel = osp.relpath(image, image_root)
         if rel.startswith('..'):
             raise ConversionError(
