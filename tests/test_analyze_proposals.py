@@ -136,6 +136,14 @@ def test_store_image_stats_give_the_same_statistics(val_store, tmp_path):
                                                                 sizes2)
     for k in a:
         assert np.array_equal(a[k], b[k])
+    # a sample of entries (--max-images) describes just those
+    idx = an.sample_indices(len(store), 2)
+    assert idx.tolist() == [0, 2] and an.sample_indices(4, 0).tolist() == \
+        [0, 1, 2, 3]
+    part = an.box_statistics(with_stats, sizes2[idx], idx)
+    assert part['per_image'].tolist() == [len(store.boxes_at(i))
+                                          for i in (0, 2)]
+    assert len(part['rel_size']) == part['per_image'].sum()
 
 
 def test_tool_bad_input_one_line(tmp_path, tool_env, val_store):

@@ -36,7 +36,8 @@ def check_round_trip(coco: dict, truth: dict, categories: list,
     for fname, t in truth.items():
         im = next(i for i in images.values() if i['file_name'] == fname)
         assert (im['width'], im['height']) == t['size']
-        anns = sorted(got.get(fname, []), key=lambda a: cat_name[a['category_id']])
+        anns = sorted(got.get(fname, []),
+                      key=lambda a: cat_name[a['category_id']])
         objs = sorted(t['objects'], key=lambda o: o['cls'])
         assert len(anns) == len(objs)
         for a, o in zip(anns, objs):

@@ -2,7 +2,7 @@
 proposal store.
 
     python tools/analyze_proposals.py STORE [--ann COCO.json]
-        [--filter NAME] [--image-root DIR]
+        [--filter NAME] [--image-root DIR] [--max-images 2000]
         [--show N --out DIR [--max-boxes 100] [--overwrite]]
 
 Prints the kept boxes' size relative to their image (sqrt(wh / WH), the
@@ -39,6 +39,10 @@ def parse_args(argv=None):
                    'store\'s own)')
     p.add_argument('--image-root', default=None,
                    help='image folder (default: the one the store records)')
+    p.add_argument('--max-images', type=int, default=2000,
+                   help='describe the boxes of at most this many images, '
+                   'spread over the store (default 2000; 0: all). Recall '
+                   'always uses every annotated image')
     p.add_argument('--show', type=int, default=0, metavar='N',
                    help='draw N images with their proposals')
     p.add_argument('--out', default=None, help='folder for the pictures')
@@ -79,13 +83,16 @@ def main(argv=None) -> int:
                         f'annotations and boxes ({type(e).__name__}: '
                         f'{str(e)[:60]}); give an instances_*.json')
 
-    sizes, origin, bad = an.image_sizes(store, args.image_root)
-    if bad and len(bad) == len(store):
+    indices = an.sample_indices(len(store), args.max_images)
+    sizes, origin, bad = an.image_sizes(store, args.image_root, indices)
+    if bad and len(bad) == len(indices):
         return fail(f'cannot read any image of {args.store} from {origin} '
                     f'(e.g. {bad[0][0]}: {bad[0][1]}); pass --image-root '
                     'with the folder the store was made from')
-    stats = an.box_statistics(store, sizes)
-    print(f'store {args.store}: {len(store)} images, '
+    stats = an.box_statistics(store, sizes, indices)
+    sample = (f' (statistics of {len(indices)} of them, spread evenly; '
+              '--max-images 0 for all)' if len(indices) < len(store) else '')
+    print(f'store {args.store}: {len(store)} images{sample}, '
           f'{len(stats["rel_size"])} boxes, filter {store.meta.get("filter")}'
           f' ({an.describe_rules(an.store_filter(store).stages[0])}); image '
           f'sizes from {origin}')

@@ -50,36 +50,51 @@ def describe_rules(rules: BoxRules) -> str:
     return ', '.join(parts) or 'any box'
 
 
-def image_sizes(store, image_root: Optional[str] = None
+def sample_indices(n: int, max_images: int = 0) -> np.ndarray:
+    """Entry indices to describe: all, or ``max_images`` spread evenly."""
+    if max_images <= 0 or max_images >= n:
+        return np.arange(n)
+    return (np.arange(max_images) * n // max_images).astype(np.int64)
+
+
+def image_sizes(store, image_root: Optional[str] = None,
+                indices: Optional[np.ndarray] = None
                 ) -> Tuple[np.ndarray, str, List[Tuple[str, str]]]:
-    """(K, 2) width, height per entry (-1 where unreadable), where they
-    came from, and the (key, reason) of images that could not be read."""
-    n = len(store)
+    """(len(indices), 2) width, height of entries ``indices`` (default all;
+    -1 where unreadable), where they came from, and the (key, reason) of
+    images that could not be read."""
+    indices = np.arange(len(store)) if indices is None else indices
     if store.has_image_stats:
-        return (np.array([store.image_stats_at(i)[:2] for i in range(n)],
+        return (np.array([store.image_stats_at(int(i))[:2] for i in indices],
                          np.int64).reshape(-1, 2), 'the store', [])
     root = image_root or store.meta.get('image_root', '')
-    sizes = np.full((n, 2), -1, np.int64)
+    sizes = np.full((len(indices), 2), -1, np.int64)
     bad = []
-    for i, key in enumerate(store.keys()):
+    keys = list(store.keys())
+    for j, i in enumerate(indices):
+        key = keys[int(i)]
         try:
             h, w = load_rgb(osp.join(root, key)).shape[:2]
-            sizes[i] = w, h
+            sizes[j] = w, h
         except BadImage as e:
             bad.append((key, str(e)))
     return sizes, f'the images in {root}', bad
 
 
-def box_statistics(store, sizes: np.ndarray) -> Dict[str, np.ndarray]:
-    """Per box: relative size, aspect and shorter side; per image: count."""
+def box_statistics(store, sizes: np.ndarray,
+                   indices: Optional[np.ndarray] = None
+                   ) -> Dict[str, np.ndarray]:
+    """Per box: relative size, aspect and shorter side; per image: count
+    (entries ``indices``, default all, with their ``sizes``)."""
+    indices = np.arange(len(store)) if indices is None else indices
     rel, aspect, side, count = [], [], [], []
-    for i in range(len(store)):
-        b = store.boxes_at(i)
+    for j, i in enumerate(indices):
+        b = store.boxes_at(int(i))
         count.append(len(b))
-        if sizes[i, 0] <= 0 or not len(b):
+        if sizes[j, 0] <= 0 or not len(b):
             continue
         w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-        rel.append(np.sqrt(w * h / float(sizes[i, 0] * sizes[i, 1])))
+        rel.append(np.sqrt(w * h / float(sizes[j, 0] * sizes[j, 1])))
         aspect.append(w / np.maximum(h, 1e-6))
         side.append(np.minimum(w, h))
 
@@ -233,4 +248,4 @@ def pick_keys(keys: Sequence[str], n: int) -> List[str]:
 __all__ = ['box_statistics', 'describe_rules', 'draw', 'filter_advice',
            'format_recall', 'format_statistics', 'image_sizes', 'keep_share',
            'match_keys', 'pick_keys', 'picture_name', 'recall_table',
-           'store_filter']
+           'sample_indices', 'store_filter']
