@@ -206,3 +206,31 @@ def test_tools_exit_with_one_line(tool, tmp_path, tool_env):
     lines = fail.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: '), fail.stderr
     assert not osp.exists(tmp_path / 'other.json')
+
+
+def test_circles_and_ellipses_become_polygons(tmp_path):
+    truth = make_images(str(tmp_path), 1)
+    data = json.load(open(write_via(str(tmp_path), truth)))
+    entry = next(iter(data.values()))
+    entry['regions'] = [
+        dict(shape_attributes=dict(name='circle', cx=50, cy=40, r=10),
+             region_attributes={'class': 'ring'}),
+        dict(shape_attributes=dict(name='ellipse', cx=100, cy=60, rx=20,
+                                   ry=8, theta=0),
+             region_attributes={'class': 'ring'})]
+    json.dump(data, open(tmp_path / 'round.json', 'w'))
+    anns = convert_via(str(tmp_path / 'round.json')).to_dict()['annotations']
+    assert anns[0]['bbox'] == pytest.approx([40, 30, 20, 20], abs=0.01)
+    assert anns[1]['bbox'] == pytest.approx([80, 52, 40, 16], abs=0.01)
+    assert len(anns[0]['segmentation'][0]) == 64
+    # the polygon's area is close to the circle's
+    assert anns[0]['area'] == pytest.approx(np.pi * 100, rel=0.01)
+    # labelme circle: centre and a point on the circle
+    lm = tmp_path / 'lm'
+    lm.mkdir()
+    os.rename(tmp_path / 'img_00.png', lm / 'img_00.png')
+    json.dump(dict(shapes=[dict(label='ring', points=[[50, 40], [60, 40]],
+                                shape_type='circle', group_id=None)],
+                   imagePath='img_00.png'), open(lm / 'img_00.json', 'w'))
+    ann = convert_labelme(str(lm)).to_dict()['annotations'][0]
+    assert ann['bbox'] == pytest.approx([40, 30, 20, 20], abs=0.01)
