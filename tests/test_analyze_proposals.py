@@ -97,6 +97,13 @@ def test_tool_recall_equals_eval_on_coco_tiny(coco_tiny, val_store,
         assert float(m.group(2)) == round(r5.recall, 3)
         assert float(m.group(3)) == round(r7.recall, 3)
         assert r7.recall <= r5.recall
+    # the GT size histogram counts every non-crowd GT box of these images
+    lines = text.splitlines()
+    at = lines.index('GT box size relative to the image, sqrt(wh / WH):')
+    counts = [int(re.match(r'\s+\S+ - \S+\s+(\d+)', ln).group(1))
+              for ln in lines[at + 1:at + 10]]
+    assert sum(counts) == recall(store, expected['all (non-crowd)'],
+                                 keys).num_gt
     # the filter check agrees with the share of keepable boxes
     all_n = recall(store, expected['all (non-crowd)'], keys).num_gt
     elig_n = recall(store, expected['keepable by ratio3size0308'],

@@ -106,9 +106,10 @@ def main(argv=None) -> int:
             return fail(f'none of the images of {args.ann} is in {args.store}'
                         ': give the annotations of the images the store was '
                         'made for')
-        print('\n'.join(an.format_recall(table, args.ann, spec)))
         names = {n for n in gt if osp.basename(n) in
                  {osp.basename(k) for k in table['keys']}}
+        print('\n'.join(an.format_gt_sizes(gt, names)))
+        print('\n'.join(an.format_recall(table, args.ann, spec)))
         advice = an.filter_advice(gt, spec, names)
         if advice:
             print(f'warning: {advice}')

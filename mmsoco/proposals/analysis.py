@@ -136,6 +136,19 @@ def format_statistics(stats: Mapping[str, np.ndarray]) -> List[str]:
     return lines
 
 
+def format_gt_sizes(gt: Mapping, names=None) -> List[str]:
+    """The GT boxes' relative size histogram (bins of the proposals')."""
+    rel = []
+    for name, (boxes, (w, h)) in gt.items():
+        if (names is None or name in names) and len(boxes):
+            bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+            rel.append(np.sqrt(np.clip(bw * bh, 0, None) / float(w * h)))
+    rel = np.concatenate(rel) if rel else np.zeros(0)
+    names_ = [f'{a:g} - {b:g}' for a, b in zip(SIZE_BINS, SIZE_BINS[1:])]
+    return ['GT box size relative to the image, sqrt(wh / WH):'] + \
+        _histogram(rel, SIZE_BINS, names_)
+
+
 def match_keys(store, names) -> List[str]:
     """Store keys whose file name is one of ``names`` (COCO file names are
     matched by base name, as :func:`mmsoco.proposals.eval.recall` does)."""
@@ -246,6 +259,7 @@ def pick_keys(keys: Sequence[str], n: int) -> List[str]:
 
 
 __all__ = ['box_statistics', 'describe_rules', 'draw', 'filter_advice',
-           'format_recall', 'format_statistics', 'image_sizes', 'keep_share',
+           'format_gt_sizes', 'format_recall', 'format_statistics',
+           'image_sizes', 'keep_share',
            'match_keys', 'pick_keys', 'picture_name', 'recall_table',
            'sample_indices', 'store_filter']
