@@ -103,3 +103,37 @@ def test_missing_pretrained_file_gives_one_line(coco_tiny, tmp_path,
     ], tool_env)
     assert_one_line_error(proc, '/no/such/soco_mmdet.pth', 'not found',
                           'tools/export_weights.py')
+
+
+SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r50_fpn_demo.py')
+
+
+@pytest.mark.parametrize('body, needles', [
+    ('model = dict(backbone=dict(dept=18))',
+     ['model.backbone.dept', "'dept'", 'closest: depth']),
+    ("train_dataloader = dict(dataset=dict(data_rot='data/x'))",
+     ['train_dataloader.dataset.data_rot', 'closest: data_root']),
+    ("model = dict(type='SoCoo')",
+     ['model.type', "'SoCoo'", 'closest: SoCo']),
+    ("train_dataloader = dict(dataset=dict(pipeline=["
+     "dict(type='LoadImageFromFil')]))",
+     ['pipeline[0].type', 'LoadImageFromFile']),
+])
+def test_config_typos_give_one_line(body, needles, tmp_path, tool_env):
+    """Misspelt types and keywords in a config file: one line naming the
+    key and the closest valid names, before anything is built."""
+    cfg = tmp_path / 'typo.py'
+    cfg.write_text(f'_base_ = [{SOCO_DEMO!r}]\n{body}\n')
+    proc = run_train([str(cfg), '--work-dir', str(tmp_path / 'w')], tool_env)
+    assert_one_line_error(proc, *needles)
+    assert not (tmp_path / 'w').exists() or not any(
+        (tmp_path / 'w').rglob('*.pth'))
+
+
+@pytest.mark.parametrize('args, needles', [
+    ([SOCO_DEMO, '--cfg-options', 'max_iters=2'],
+     ["'max_iters'", 'drives nothing', 'train_cfg.max_iters', '--iters']),
+    ([SOCO_DEMO, '--iters', '0'], ['--iters must be at least 1']),
+])
+def test_cfg_options_that_drive_nothing(args, needles, tool_env):
+    assert_one_line_error(run_train(args, tool_env), *needles)

@@ -73,17 +73,27 @@ def print_table(export, out, fmt, source_path):
 def main(argv=None):
     args = parse_args(argv)
     import mmsoco  # noqa: F401  (compat patches)
-    from mmsoco.transfer import ExportError, export_checkpoint, save_export
+    from mmsoco.transfer import (ExportError, check_export_target,
+                                 export_checkpoint, save_export)
+    from mmsoco.utils.interrupt import exit_on_interrupt
     want = None if args.arch == 'auto' else args.arch
-    try:
-        export = export_checkpoint(args.checkpoint, want=want,
-                                   source=args.source)
-        save_export(export, args.out, fmt=args.format,
-                    source_path=args.checkpoint)
-    except ExportError as e:
-        sys.exit(f'error: {e}')
+    with exit_on_interrupt(f'{args.out} was not written (any earlier file '
+                           'there is unchanged); rerun the same command'):
+        try:
+            check_export_target(args.out, args.checkpoint, args.format)
+            export = export_checkpoint(args.checkpoint, want=want,
+                                       source=args.source)
+            save_export(export, args.out, fmt=args.format,
+                        source_path=args.checkpoint)
+        except ExportError as e:
+            sys.exit(f'error: {e}')
     print_table(export, args.out, args.format, args.checkpoint)
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # while Python was still importing torch
+        print('interrupted: nothing was written; rerun the same command',
+              file=sys.stderr)
+        sys.exit(130)

@@ -1,8 +1,14 @@
 """Train (pretrain or fine-tune) from an mm-style config.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [PATH]] [--amp]
+                                 [--iters N | --epochs N] [--tensorboard]
                                  [--cfg-options k=v ...]
                                  [--launcher none|pytorch|slurm]
+
+``--iters`` / ``--epochs`` rescale the whole run (schedule, checkpoint and
+log intervals: mmsoco/engine/run_length.py); config mistakes (unknown types
+or arguments, --cfg-options that drive nothing) and Ctrl-C give one line.
+See docs/training.md.
 
 Multi-process: ``tools/dist_train.sh`` (torchrun) and ``tools/slurm_train.sh``
 (srun) call this with ``--launcher pytorch|slurm``. Without CUDA the process
@@ -11,6 +17,7 @@ group uses gloo (see mmsoco/compat.py).
 import argparse
 import os
 import os.path as osp
+import shlex
 import sys
 
 LAUNCHERS = ('none', 'pytorch', 'slurm')
@@ -79,6 +86,16 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=_cfg_options_action(), default={},
         help='override config keys, e.g. train_cfg.max_iters=10; every key '
         'must already exist in the config')
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument('--iters', type=int, metavar='N',
+                        help='train N iterations: the whole schedule '
+                        '(warm-up, cosine, checkpoint and log intervals) is '
+                        'rescaled to this length')
+    length.add_argument('--epochs', type=int, metavar='N',
+                        help='train N epochs, schedule rescaled likewise')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (work_dir/<run>/'
+                        'vis_data); needs the tensorboard package')
     parser.add_argument('--launcher', default='none',
                         help='none | pytorch | slurm')
     # torchrun < 2.0 passes --local-rank; keep accepting it.
@@ -92,31 +109,12 @@ def parse_args(argv=None):
     return args
 
 
-def check_cfg_options(cfg, options):
-    """Refuse overrides of keys the config does not have.
-
-    mmengine silently creates unknown keys, so a typo such as
-    ``train_cfg.max_iter=10`` would be ignored; here it stops the run.
-    """
-    for dotted in options:
-        node, walked = cfg, []
-        for part in dotted.split('.'):
-            walked.append(part)
-            if isinstance(node, (list, tuple)) and part.isdigit() \
-                    and int(part) < len(node):
-                node = node[int(part)]
-            elif hasattr(node, 'keys') and part in node:
-                node = node[part]
-            else:
-                raise UsageError(
-                    f'--cfg-options key {dotted!r} does not exist in the '
-                    f'config ({".".join(walked)!r} not found); check the '
-                    'spelling with `python -c "from mmengine import Config; '
-                    f'print(Config.fromfile(\'{cfg.filename}\').pretty_text)"`')
-
-
 def load_config(args):
     from mmengine.config import Config
+
+    from mmsoco.engine.run_length import fit_schedule_to_run, set_run_length
+    from mmsoco.utils.cfg_options import check_cfg_options
+    from mmsoco.utils.config_check import check_config
     if not osp.isfile(args.config):
         raise UsageError(f'config file {args.config!r} not found; configs '
                          'live under configs/, e.g. configs/soco_r50_fpn.py')
@@ -127,6 +125,12 @@ def load_config(args):
                          f'{type(e).__name__}: {e}') from e
     check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
+    if args.iters is not None or args.epochs is not None:
+        print(set_run_length(cfg, iters=args.iters, epochs=args.epochs))
+    else:
+        fitted = fit_schedule_to_run(cfg)
+        if fitted:
+            print(fitted)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
@@ -138,7 +142,58 @@ def load_config(args):
         if not osp.isfile(args.resume):
             raise UsageError(f'--resume checkpoint {args.resume!r} not found')
         cfg.resume, cfg.load_from = True, args.resume
+    if args.tensorboard:
+        add_tensorboard(cfg)
+    check_config(cfg)  # unknown types / arguments, before building anything
     return cfg
+
+
+def add_tensorboard(cfg):
+    """mmengine's TensorboardVisBackend next to the config's backends."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        print('warning: --tensorboard: the tensorboard package is not '
+              'installed (pip install tensorboard); logging to files only',
+              file=sys.stderr)
+        return
+    vis = cfg.get('visualizer') or dict(type='Visualizer')
+    backends = list(vis.get('vis_backends') or
+                    [dict(type='LocalVisBackend')])
+    if not any('TensorboardVisBackend' in str(b.get('type'))
+               for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    vis['vis_backends'] = backends
+    cfg.visualizer = vis
+
+
+def resume_advice(args, cfg) -> str:
+    """What to run to continue an interrupted run."""
+    argv, skip = [], False
+    for i, arg in enumerate(args.argv):
+        if skip:
+            skip = False
+            continue
+        if arg == '--resume':  # drop it and its PATH, if any
+            nxt = args.argv[i + 1] if i + 1 < len(args.argv) else ''
+            skip = bool(nxt) and not nxt.startswith('-') and \
+                osp.isfile(nxt)
+            continue
+        if arg.startswith('--resume='):
+            continue
+        argv.append(arg)
+    command = shlex.join(['python', 'tools/train.py', *argv, '--resume'])
+    if args.launcher != 'none':  # started by dist_train.sh / slurm_train.sh
+        script = ('tools/dist_train.sh' if args.launcher == 'pytorch' else
+                  'tools/slurm_train.sh')
+        command = f'{script} with the same arguments and --resume'
+    last = osp.join(cfg.work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            checkpoint = f.read().strip()
+        return f'resume from {checkpoint} with: {command}'
+    return (f'no checkpoint saved yet in {cfg.work_dir}; rerun the same '
+            'command to start again')
 
 
 def enable_amp(cfg):
@@ -158,29 +213,50 @@ def enable_amp(cfg):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = parse_args(argv)
+        args.argv = argv
         import mmsoco  # noqa: F401  (applies the stack's compat patches)
-        cfg = load_config(args)
+        from mmsoco.engine.run_length import ScheduleError
+        from mmsoco.utils.config_check import ConfigKeyError
+        try:
+            cfg = load_config(args)
+        except (ConfigKeyError, ScheduleError) as e:
+            raise UsageError(str(e)) from e
     except UsageError as e:
         sys.exit(f'error: {e}')
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    try:
+        with exit_on_interrupt(lambda: resume_advice(args, cfg)):
+            train(cfg)
+    finally:
+        close_process_group()
+
+
+def train(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-              RUNNERS.build(cfg))
+
     from mmsoco.datasets.errors import (DatasetConfigError,
                                         dataset_error_message)
     from mmsoco.engine.hooks import QueueTooShortError
     from mmsoco.transfer import ExportError, TransferMismatchError
+    from mmsoco.utils.build_errors import build_error_message
     try:
+        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+                  RUNNERS.build(cfg))
         runner.train()  # builds the dataset, initialises the weights
     except DatasetConfigError as e:  # bad data root / proposals store
         sys.exit(f'error: {dataset_error_message(e)}')
     except (ExportError, TransferMismatchError,  # pretrained file
             QueueTooShortError) as e:  # InsLoc queue vs global batch
         sys.exit(f'error: {e}')
-    finally:
-        close_process_group()
+    except (KeyError, TypeError) as e:  # a type or argument mmengine refused
+        message = build_error_message(e, cfg)
+        if message is None:
+            raise
+        sys.exit(f'error: {message}')
 
 
 def close_process_group():
@@ -194,4 +270,9 @@ def close_process_group():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # before training started (imports, config)
+        print('interrupted before training started: nothing to resume; '
+              'rerun the same command', file=sys.stderr)
+        sys.exit(130)

@@ -19,3 +19,11 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True)
+
+# The LR schedule spans the run: when train_cfg asks for another length than
+# the param_scheduler was written for (a child config, --cfg-options
+# train_cfg.max_iters=N, --iters / --epochs), tools/train.py stretches every
+# begin / end / T_max to it (mmsoco/engine/run_length.py): warm-up keeps its
+# share of the run and the cosine ends at the last iteration. False keeps a
+# param_scheduler exactly as written.
+schedule_follows_length = True

@@ -1,6 +1,5 @@
 """Unlabelled images joined with their selective-search proposals."""
 import logging
-import os
 import os.path as osp
 from typing import List, Optional, Sequence
 

@@ -1,16 +1,17 @@
 """Transfer of mmsoco pretraining to mmdet (and detectron2) detectors."""
+from mmsoco.models.shared_heads import ResLayerExtraNorm
 from .check import (TransferMismatchError, TransferReport, arch_of_detector,
                     compare, load_transfer_weights)
 from .convert import (C4, FPN, Export, ExportError, detect_arch,
                       to_detectron2, to_mmdet)
-from .io import export_checkpoint, load_export, read_checkpoint, save_export
+from .io import (check_export_target, export_checkpoint, load_export,
+                 read_checkpoint, save_export)
 from .pretrained_init import TransferPretrained
-from .res_layer_extra_norm import ResLayerExtraNorm
 
 __all__ = [
     'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm',
     'TransferMismatchError', 'TransferPretrained', 'TransferReport',
-    'arch_of_detector', 'compare', 'detect_arch', 'export_checkpoint',
-    'load_export', 'load_transfer_weights', 'read_checkpoint', 'save_export',
+    'arch_of_detector', 'check_export_target', 'compare', 'detect_arch',
+    'export_checkpoint', 'load_export', 'load_transfer_weights', 'read_checkpoint', 'save_export',
     'to_detectron2', 'to_mmdet'
 ]

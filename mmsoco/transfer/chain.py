@@ -7,7 +7,6 @@ this process; the fine-tune stage evaluates with the transfer config's
 ``test_evaluator`` (mmdet's CocoMetric, bbox and segm).
 """
 import json
-import os
 import os.path as osp
 import uuid
 from typing import Dict, Mapping, Optional, Union

@@ -1,4 +1,5 @@
 """Reading mmsoco checkpoints and writing exports (atomically)."""
+import os
 import os.path as osp
 import pickle
 from typing import Mapping, Optional, Tuple
@@ -72,12 +73,84 @@ def _atomic_write(path: str, write) -> None:
         write(f)
 
 
+def _peek_checkpoint(path: str):
+    """The top-level dict of a torch file, tensors memory-mapped (cheap
+    even for a 200 MB checkpoint); None if it is not a torch file."""
+    for kwargs in (dict(mmap=True), {}):
+        try:
+            return torch.load(path, map_location='cpu', weights_only=False,
+                              **kwargs)
+        except Exception:
+            continue
+    return None
+
+
+def training_checkpoint_info(path: str) -> Optional[str]:
+    """'iteration N' (or 'epoch N') if ``path`` is an mmengine training
+    checkpoint (state dict + optimizer / training meta), else None."""
+    ckpt = _peek_checkpoint(path)
+    if not isinstance(ckpt, Mapping) or 'state_dict' not in ckpt:
+        return None
+    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), Mapping) else {}
+    if is_export(meta):
+        return None
+    if not ('optimizer' in ckpt or 'param_schedulers' in ckpt
+            or 'iter' in meta or 'epoch' in meta):
+        return None
+    if meta.get('iter'):
+        return f'iteration {meta["iter"]}'
+    if meta.get('epoch'):
+        return f'epoch {meta["epoch"]}'
+    return 'its optimizer state'
+
+
+def _suggest(out: str, fmt: str) -> str:
+    stem = osp.splitext(osp.basename(out.rstrip(os.sep)))[0] or 'soco'
+    name = f'{stem}_{"mmdet.pth" if fmt == "mmdet" else "d2.pkl"}'
+    folder = out if osp.isdir(out) else osp.dirname(out)
+    return osp.join(folder, name)
+
+
+def check_export_target(out: str, source: Optional[str] = None,
+                        fmt: str = 'mmdet') -> None:
+    """Refuse, before any work, an output that would destroy the input or
+    a training checkpoint, a folder, or a path under a file."""
+    if osp.isdir(out):
+        raise ExportError(f'output {out} is a folder: give a file name, '
+                          f'e.g. {_suggest(out, fmt)}')
+    if out.endswith(os.sep):
+        raise ExportError(f'output {out} ends with {os.sep!r} (a folder '
+                          'name): give a file name')
+    parent = osp.dirname(osp.abspath(out))
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        raise ExportError(f'cannot write {out}: {parent} is a file, not a '
+                          'folder')
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f'cannot write {out}: no write permission in '
+                          f'{parent}')
+    if not osp.isfile(out):
+        return
+    if source is not None and osp.exists(source) and \
+            osp.samefile(out, source):
+        raise ExportError(f'output {out} is the input checkpoint: the '
+                          'export would replace it; write it next to it, '
+                          f'e.g. {_suggest(out, fmt)}')
+    info = training_checkpoint_info(out)
+    if info is not None:
+        raise ExportError(f'output {out} is a training checkpoint (at '
+                          f'{info}): the export would replace it; choose '
+                          f'another name, e.g. {_suggest(out, fmt)}')
+
+
 def save_export(export: Export, path: str, fmt: str = 'mmdet',
                 source_path: Optional[str] = None) -> None:
     """Write ``export`` as an mmengine-style ``{'state_dict', 'meta'}``
     .pth (``mmdet``) or a detectron2 .pkl (``detectron2``), atomically."""
     if fmt not in FORMATS:
         raise ExportError(f'format must be one of {FORMATS}, got {fmt!r}')
+    check_export_target(path, source_path, fmt)
     if fmt == 'mmdet':
         meta = {EXPORT_META_KEY: dict(export.meta(), from_file=source_path)}
         obj = dict(state_dict=export.state_dict, meta=meta)
