@@ -4,6 +4,7 @@ exported, Mask R-CNN fine-tuned 2 iterations from it and from random
 initialisation at a small image scale, evaluated on val2017 with CocoMetric.
 A rerun reuses every stage; bad arguments are refused in one line."""
 import json
+import os
 import os.path as osp
 import re
 import subprocess
@@ -99,3 +100,77 @@ def test_chain_refuses_bad_arguments(tmp_path, tool_env):
     assert "--compare 'nopath': write NAME=CHECKPOINT" in err
     assert '--compare other: /no/such.pth not found' in err
     assert 'Traceback' not in err
+
+
+def own_set(tmp_path):
+    """A hand-made VIA-labelled set, converted to COCO with the converter:
+    4 train and 2 val images, classes balloon and box."""
+    from mmsoco.datasets.converters import convert_via
+    from tests.labels_tiny import make_images, write_via
+    paths = {}
+    for split, n, seed in (('train', 4, 1), ('val', 2, 2)):
+        folder = tmp_path / 'own' / split
+        via = write_via(str(folder), make_images(str(folder), n, seed))
+        ann = str(tmp_path / 'own' / f'{split}.json')
+        convert_via(via).write(ann)
+        paths[split] = (str(folder), ann)
+    return ['--train-images', paths['train'][0], '--train-ann',
+            paths['train'][1], '--val-images', paths['val'][0], '--val-ann',
+            paths['val'][1]]
+
+
+def test_chain_on_own_coco_format_set(tmp_path, tool_env):
+    """The chain on a VIA set converted to COCO, classes from the JSON (no
+    --cfg-options for them): pretrain on its train images, fine-tune a
+    2-class Mask R-CNN from mmsoco and from random init, evaluate."""
+    work = tmp_path / 'chain'
+    proc = chain(tool_env, *own_set(tmp_path), '--work-dir', str(work),
+                 '--pretrain-iters', '2', '--finetune-iters', '2',
+                 '--pretrain-cfg-options', 'train_dataloader.num_workers=0',
+                 '--finetune-cfg-options', *small_scale_options())
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert '2 classes from' in proc.stdout and 'balloon, box' in proc.stdout
+    store = json.loads((work / 'proposals' / 'meta.json').read_text())
+    assert store['num_keys'] == 4  # the train images, not val
+    rows = table_rows(proc.stdout)
+    assert set(rows) == {'mmsoco', 'random'}, proc.stdout[-2000:]
+    for name in rows:
+        metrics = json.loads(
+            (work / f'finetune_{name}' / 'metrics.json').read_text())
+        assert set(metrics) >= {'bbox_mAP', 'segm_mAP', 'bbox_mAP_s'}
+        assert rows[name][0] == pytest.approx(100 * metrics['bbox_mAP'],
+                                              abs=0.051)
+        ckpt = torch.load(work / f'finetune_{name}' / 'iter_2.pth',
+                          map_location='cpu', weights_only=False)
+        sd = ckpt['state_dict']
+        # heads sized from the JSON: 2 classes (+ background for boxes)
+        assert sd['roi_head.bbox_head.fc_cls.weight'].shape[0] == 3
+        assert sd['roi_head.mask_head.conv_logits.weight'].shape[0] == 2
+        assert ckpt['meta']['dataset_meta']['classes'] == ('balloon', 'box')
+
+
+def test_chain_checks_own_set_in_one_line(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('transfer_chain_tool',
+                                                  TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = own_set(tmp_path)
+    problems = tool.check_args(tool.parse_args(args[:4]))
+    assert problems == ['give all of --train-images, --train-ann, '
+                        '--val-images and --val-ann (or --data-root for the '
+                        'COCO layout)']
+    assert tool.check_args(tool.parse_args(args)) == []
+    # val labelled with another class list; a train image gone
+    val = json.loads(open(args[7]).read())
+    val['categories'][0]['name'] = 'kite'
+    with open(args[7], 'w') as f:
+        json.dump(val, f)
+    os.remove(osp.join(args[1], 'img_00.png'))
+    problems = tool.check_args(tool.parse_args(args))
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f'1 of the 4 images in {args[3]} are not '
+                                  f'in {args[1]} (e.g. img_00.png)')
+    assert f'the categories of {args[7]} ([\'kite\', \'box\'])' in \
+        problems[1] and 'same class list' in problems[1]

@@ -1,18 +1,25 @@
 """Pretrain -> export -> fine-tune Mask R-CNN -> COCO evaluation, in one go.
 
-    python tools/transfer_chain.py [--data-root ../shared/data/coco_tiny]
+    python tools/transfer_chain.py [--data-root ../shared/data/coco_tiny |
+        --train-images DIR --train-ann JSON --val-images DIR --val-ann JSON]
         [--pretrain-config configs/soco_r50_fpn_demo.py] [--pretrain-iters N]
         [--finetune-config configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py]
         [--finetune-iters M] [--compare NAME=CHECKPOINT ...] [--no-random]
         [--pretrain-cfg-options k=v ...] [--finetune-cfg-options k=v ...]
         [--work-dir work_dirs/transfer_chain]
 
+Your own COCO-format set instead of the COCO layout (e.g. converted with
+tools/dataset_converters/): ``--train-images DIR --train-ann JSON
+--val-images DIR --val-ann JSON``. The class list (names, order, count) is
+read from the JSON, so no --cfg-options are needed for another class list.
+
 1. pretrains the pretraining config on the *unlabelled* images of
-   DATA_ROOT/train2017 (selective-search proposals are computed first),
+   --pretrain-images (default: the train images; selective-search
+   proposals are computed first),
 2. exports the online network (tools/export_weights.py's mmdet format),
 3. fine-tunes the transfer config from that export, from a random
-   initialisation and from each --compare checkpoint, on DATA_ROOT/train2017,
-4. evaluates each on DATA_ROOT/val2017 with mmdet's CocoMetric and prints a
+   initialisation and from each --compare checkpoint, on the train split,
+4. evaluates each on the val split with mmdet's CocoMetric and prints a
    table of bbox / segm AP.
 
 Defaults: a ResNet-18 FPN on coco_tiny on the CPU. The real recipe on a GPU:
@@ -40,6 +47,14 @@ def parse_args(argv=None):
     p.add_argument('--data-root', default=DEFAULT_DATA,
                    help='COCO-layout folder: train2017/, val2017/, '
                    'annotations/instances_{train,val}2017.json')
+    p.add_argument('--train-images', default=None,
+                   help='your own COCO-format set (instead of --data-root): '
+                   'the train image folder ...')
+    p.add_argument('--train-ann', default=None,
+                   help='... its COCO JSON (the classes are read from it)')
+    p.add_argument('--val-images', default=None,
+                   help='... the val image folder')
+    p.add_argument('--val-ann', default=None, help='... and its COCO JSON')
     p.add_argument('--pretrain-config',
                    default=osp.join(REPO, 'configs/soco_r50_fpn_demo.py'))
     p.add_argument('--pretrain-iters', type=int, default=200,
@@ -75,12 +90,30 @@ def check_args(args) -> list:
         path = getattr(args, name)
         if not osp.isfile(path):
             problems.append(f'--{name.replace("_", "-")} {path} not found')
-    for sub in ('train2017', 'val2017',
-                'annotations/instances_train2017.json',
-                'annotations/instances_val2017.json'):
-        if not osp.exists(osp.join(args.data_root, sub)):
+    from mmsoco.transfer.coco_data import CocoData
+    own = [args.train_images, args.train_ann, args.val_images, args.val_ann]
+    args.data = None
+    if any(own):
+        if not all(own):
+            problems.append('give all of --train-images, --train-ann, '
+                            '--val-images and --val-ann (or --data-root for '
+                            'the COCO layout)')
+        else:
+            args.data = CocoData(*own)
+    else:
+        missing = [sub for sub in (
+            'train2017', 'val2017', 'annotations/instances_train2017.json',
+            'annotations/instances_val2017.json')
+            if not osp.exists(osp.join(args.data_root, sub))]
+        for sub in missing:
             problems.append(f'--data-root {args.data_root} has no {sub} '
-                            '(a COCO-layout folder is needed)')
+                            '(a COCO-layout folder is needed, or give your '
+                            'own set with --train-images/--train-ann/'
+                            '--val-images/--val-ann)')
+        if not missing:
+            args.data = CocoData.from_root(args.data_root)
+    if args.data is not None:
+        problems += args.data.problems()
     compare = {}
     for item in args.compare:
         name, sep, path = item.partition('=')
@@ -112,7 +145,11 @@ def main(argv=None) -> int:
     import mmsoco  # noqa: F401  (compat patches, registries)
     from mmsoco.transfer import chain
     work = osp.abspath(args.work_dir)
-    images = args.pretrain_images or osp.join(args.data_root, 'train2017')
+    data = args.data
+    images = args.pretrain_images or data.train_images
+    print(f'[chain] {len(data.classes())} classes from {data.train_ann}: '
+          f'{", ".join(data.classes()[:10])}'
+          f'{" ..." if len(data.classes()) > 10 else ""}')
 
     t = stage(f'1/4 pretrain {osp.basename(args.pretrain_config)} on '
               f'{images} ({args.pretrain_iters or "config"} iterations)')
@@ -135,14 +172,14 @@ def main(argv=None) -> int:
                   f'from {name} ({i}/{len(inits)}, '
                   f'{args.finetune_iters or "config"} iterations)')
         results[name] = chain.finetune_and_evaluate(
-            args.finetune_config, args.data_root, path,
+            args.finetune_config, data, path,
             osp.join(work, f'finetune_{name}'), args.finetune_iters or None,
             args.finetune_cfg_options, seed=args.seed)
         print(f'[chain] {name}: bbox mAP {results[name]["bbox_mAP"]:.3f}, '
               f'segm mAP {results[name]["segm_mAP"]:.3f} '
               f'({time.time() - t:.0f} s)')
 
-    stage(f'4/4 COCO AP (%) on {osp.join(args.data_root, "val2017")}')
+    stage(f'4/4 COCO AP (%) on {data.val_images}')
     print(chain.format_table(results))
     return 0
 

@@ -10,6 +10,25 @@ SoCo proposals):
 3. fallback: w >= 32 and h >= 32 only;
 4. last resort: [0, 0, W, H].
 
+``small_objects`` is for domains whose objects are a few percent of the
+image or less (insects of 10-25 px on ~1000 px photos, cells, defects,
+aerial vehicles), which SoCo's 0.3-0.8 size range drops almost entirely:
+
+1. w >= 4 and h >= 4, 1/3 <= w/h <= 3, 0.005 <= sqrt(w*h / (W*H)) <= 0.8;
+2. fallback: the aspect and relative-size rules only;
+3. fallback: w >= 4 and h >= 4 only;
+4. last resort: [0, 0, W, H].
+
+The lower bound, 0.5 % of the image side (5 px on a 1000 px photo), sits
+below the smallest objects such a domain labels (a 10 px insect is 1 %)
+while still dropping one- and two-pixel slivers; the 4 px floor on each
+side does the same for small images, where 0.5 % is under 4 px. Nothing
+between 0.5 % and SoCo's upper bound is excluded, so larger objects of the
+same photos keep their boxes; the upper bound 0.8 still drops the
+near-whole-image boxes, which localise nothing. Selective search itself
+must be able to return such boxes: its initial segments are at least
+``--min-size`` pixels, so for objects under ~10 px lower it (e.g. 30).
+
 All bounds are inclusive. No cap on the count, no NMS.
 """
 from dataclasses import dataclass
@@ -59,6 +78,12 @@ FILTERS: Dict[str, FilterSpec] = {
     # the main rule alone (whole image when nothing passes)
     'ratio3size0308_nofallback': FilterSpec('ratio3size0308_nofallback', (
         BoxRules(min_side=32, max_aspect=3, rel_size=(0.3, 0.8)), )),
+    # small objects: from 0.5 % of the image side (see the docstring)
+    'small_objects': FilterSpec('small_objects', (
+        BoxRules(min_side=4, max_aspect=3, rel_size=(0.005, 0.8)),
+        BoxRules(max_aspect=3, rel_size=(0.005, 0.8)),
+        BoxRules(min_side=4),
+    )),
     # every selective-search box (whole image only when there is none)
     'none': FilterSpec('none', (BoxRules(), )),
 }

@@ -9,10 +9,11 @@ this process; the fine-tune stage evaluates with the transfer config's
 import json
 import os.path as osp
 import uuid
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Union
 
 from mmsoco.utils.atomic import atomic_write
-from .recipes import set_coco_root, set_max_iters
+from .coco_data import CocoData
+from .recipes import set_coco_data, set_coco_root, set_max_iters
 
 COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'segm_mAP',
              'segm_mAP_50', 'segm_mAP_75')
@@ -142,14 +143,19 @@ def init_cfg_for(checkpoint: str) -> dict:
                               checkpoint=checkpoint))
 
 
-def finetune_and_evaluate(config: str, coco_root: str, checkpoint: str,
-                          work_dir: str, iters: Optional[int] = None,
+def finetune_and_evaluate(config: str, coco_root: Union[str, CocoData],
+                          checkpoint: str, work_dir: str,
+                          iters: Optional[int] = None,
                           options: Optional[Mapping] = None,
                           seed: int = 0) -> Dict[str, float]:
     """Fine-tune the transfer ``config`` from ``checkpoint`` ('' = random
-    init) on ``coco_root``/train2017, then evaluate on val2017 with the
-    config's COCO evaluator. Returns the metrics (also written to
-    ``work_dir/metrics.json`` and reused when present)."""
+    init) on a COCO-format train split, then evaluate on its val split with
+    the config's COCO evaluator. ``coco_root``: a COCO-layout folder
+    (train2017/, val2017/, annotations/) or a :class:`CocoData` (image
+    folders and JSON files anywhere); the classes come from the JSON.
+    ``options`` are merged last, so they may override anything. Returns the
+    metrics (also written to ``work_dir/metrics.json`` and reused when
+    present)."""
     from mmengine.runner import Runner
     out = osp.join(work_dir, 'metrics.json')
     if osp.isfile(out):
@@ -157,9 +163,12 @@ def finetune_and_evaluate(config: str, coco_root: str, checkpoint: str,
             return json.load(f)
     cfg = _load_cfg(config)
     cfg.merge_from_dict(dict(model=init_cfg_for(checkpoint)))
+    if isinstance(coco_root, CocoData):
+        set_coco_data(cfg, coco_root)
+    else:
+        set_coco_root(cfg, coco_root)
     if options:
         cfg.merge_from_dict(dict(options))
-    set_coco_root(cfg, coco_root)
     if iters:
         set_max_iters(cfg, iters)
     # train without the periodic validation; one evaluation at the end

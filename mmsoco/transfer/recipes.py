@@ -1,21 +1,76 @@
 """Small pure edits of transfer configs used by the tools and tests."""
 import os.path as osp
 
+from .coco_data import CocoData
+
 
 def set_coco_root(cfg, root: str) -> None:
     """Point train/val/test data and the COCO evaluators at ``root``
-    (a folder with train2017/, val2017/, annotations/)."""
-    root = osp.join(osp.abspath(root), '')
-    ann = osp.join(root, 'annotations', 'instances_val2017.json')
-    if not osp.isfile(ann):
-        raise FileNotFoundError(f'{ann} not found: the data root must hold '
-                                'train2017/, val2017/ and annotations/')
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(name):
-            cfg[name].dataset.data_root = root
+    (a folder with train2017/, val2017/, annotations/); the classes are
+    read from its JSON (see :func:`set_coco_data`)."""
+    data = CocoData.from_root(osp.join(osp.abspath(root), ''))
+    if not osp.isfile(data.val_ann):
+        raise FileNotFoundError(f'{data.val_ann} not found: the data root '
+                                'must hold train2017/, val2017/ and '
+                                'annotations/')
+    set_coco_data(cfg, data)
+
+
+def _inner_dataset(ds):
+    # RepeatDataset / ClassBalancedDataset wrap the COCO dataset
+    while ds.get('dataset') is not None and 'ann_file' not in ds:
+        ds = ds.dataset
+    return ds
+
+
+def set_coco_data(cfg, data: CocoData) -> None:
+    """Train on ``data``'s train split, validate and test on its val split:
+    image folders, annotation files, ``metainfo.classes`` (read from the
+    train JSON) on every dataset, the evaluators' ``ann_file`` and the
+    model heads' ``num_classes``. The COCO layout keeps mmdet's relative
+    form (``data_root`` + ``annotations/...`` + ``train2017/``)."""
+    classes = tuple(data.classes())
+    root = osp.join(osp.abspath(data.root), '') if data.root else ''
+    for name, split in (('train_dataloader', 'train'),
+                        ('val_dataloader', 'val'),
+                        ('test_dataloader', 'val')):
+        if not cfg.get(name):
+            continue
+        images, ann = data.split(split)
+        ds = _inner_dataset(cfg[name].dataset)
+        if root:
+            ann = osp.relpath(osp.abspath(ann), root)
+            images = osp.relpath(osp.abspath(images), root)
+        ds.data_root = root
+        ds.ann_file = ann if root else osp.abspath(ann)
+        ds.data_prefix = dict(img=osp.join(images if root else
+                                           osp.abspath(images), ''))
+        ds.metainfo = dict(classes=classes)
     for name in ('val_evaluator', 'test_evaluator'):
-        if cfg.get(name):
-            cfg[name].ann_file = ann
+        evaluators = cfg.get(name)
+        if not evaluators:
+            continue
+        for ev in (evaluators if isinstance(evaluators, list)
+                   else [evaluators]):
+            ev.ann_file = osp.abspath(data.val_ann)
+    set_num_classes(cfg.model, len(classes))
+
+
+def set_num_classes(model: dict, num_classes: int) -> None:
+    """Every ``num_classes`` of the model config (box and mask heads,
+    cascade stages, one-stage heads) becomes ``num_classes``; the RPN's
+    one objectness class is left alone."""
+    if isinstance(model, list):
+        for m in model:
+            set_num_classes(m, num_classes)
+        return
+    if not isinstance(model, dict):
+        return
+    for key, value in model.items():
+        if key == 'num_classes':
+            model[key] = num_classes
+        elif key != 'rpn_head' and isinstance(value, (dict, list)):
+            set_num_classes(value, num_classes)
 
 
 def set_max_iters(cfg, iters: int) -> None:
