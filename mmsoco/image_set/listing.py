@@ -14,8 +14,9 @@ An image set is given as one of:
   (a COCO annotation file is not a list of images);
 - a Python sequence of such paths.
 
-Keys are the paths relative to the image root, '/'-separated, sorted and
-unique: the proposal store's keys. Files that are found but cannot be keys
+Keys are the paths relative to the image root, '/'-separated and unique:
+the proposal store's keys; a folder's are sorted, a list's keep the list's
+order (first occurrence). Files that are found but cannot be keys
 (a name that is not valid UTF-8, something that is not a regular file) are
 returned in ``ImageList.skipped`` with the reason, never silently dropped.
 """
@@ -71,7 +72,7 @@ def list_images(source: Source, image_root: Optional[str] = None
     else:
         paths = [str(p) for p in source]
     keys, skipped = [], []
-    for key in sorted({_key(p, root) for p in paths}):
+    for key in dict.fromkeys(_key(p, root) for p in paths):
         try:
             key.encode('utf-8')
             keys.append(key)
@@ -84,7 +85,9 @@ def list_images(source: Source, image_root: Optional[str] = None
 def _scan(root: str) -> Tuple[List[str], List[Tuple[str, str]]]:
     keys: List[str] = []
     skipped: List[Tuple[str, str]] = []
-    seen = {osp.realpath(root)}
+    # the real folders under root are listed under their own names; a link
+    # is followed only to a folder reached no other way
+    seen = {osp.realpath(d) for d, _, _ in os.walk(root)}
     stack = ['']  # folders relative to root, '' = root itself
     while stack:
         rel_dir = stack.pop()
@@ -102,7 +105,9 @@ def _scan(root: str) -> Tuple[List[str], List[Tuple[str, str]]]:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            if is_dir:
+            if is_dir and not entry.is_symlink():
+                subdirs.append(rel)
+            elif is_dir:
                 real = osp.realpath(entry.path)
                 if real in seen:
                     skipped.append((_printable(rel), 'folder already listed '
@@ -111,14 +116,12 @@ def _scan(root: str) -> Tuple[List[str], List[Tuple[str, str]]]:
                 else:
                     seen.add(real)
                     subdirs.append(rel)
-                continue
-            if not entry.name.lower().endswith(IMAGE_EXTENSIONS):
-                continue
-            reason = _unusable(entry, rel)
-            if reason:
-                skipped.append((_printable(rel), reason))
-            else:
-                keys.append(rel)
+            elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                reason = _unusable(entry, rel)
+                if reason:
+                    skipped.append((_printable(rel), reason))
+                else:
+                    keys.append(rel)
         stack.extend(reversed(subdirs))
     return sorted(keys), skipped
 

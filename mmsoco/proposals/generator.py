@@ -307,7 +307,7 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     spec = get_filter(filter)
     check_output(out_path, *resolve_root(image_root_or_list, image_root))
     listing = list_images(image_root_or_list, image_root)
-    root, keys = listing.root, listing.keys
+    root, keys = listing.root, sorted(listing.keys)
     if not keys:
         raise ValueError(f'no images found in {image_root_or_list} '
                          f'(extensions: {", ".join(IMAGE_EXTENSIONS)})')

@@ -68,7 +68,7 @@ def test_list_file_whole_line_is_the_path(folder):
     listing = list_images(str(lst))
     assert not listing.scanned and listing.root == str(folder)
     # 'sub/b.png 7' names no file: an ImageNet 'path label' line
-    assert listing.keys == ['a.jpg', 'sub/b.png', 'with space.jpg']
+    assert listing.keys == ['with space.jpg', 'sub/b.png', 'a.jpg']
 
 
 def test_list_file_with_image_root(folder, tmp_path):
