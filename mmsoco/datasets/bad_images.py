@@ -170,7 +170,8 @@ class BadImageTally:
             if (when, int(index)) not in self._logged:
                 self._logged.add((when, int(index)))
                 lines.append(
-                    f'{self.dataset}: epoch {when}: {message}; sample '
+                    f'{self.dataset}: epoch {"?" if when is None else when + 1}'
+                    f': {message}; sample '
                     f'replaced by another ({len(self.failed)} of '
                     f'{self.size} images failed so far, '
                     f'{self.share:.1%}; the run stops above '
