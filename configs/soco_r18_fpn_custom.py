@@ -1,8 +1,10 @@
 # SoCo on your own images (docs/own_images.md): a template to copy and edit.
-# ResNet-18 FPN (256-channel FPN and 4conv1fc head, as mmdet's R18 FPN
-# detectors), small views 160 / 160 / 80, the recipe's augmentations, LARS
-# at LR 1.0 per 256 images (x batch/256: 0.25 at one GPU x 64), warm-up over
-# the first tenth of the run, per-iteration cosine to 1e-6.
+# ResNet-18 FPN of the R18 family of mmsoco (128-channel FPN, 4conv1fc head
+# 128 / 512, as configs/soco_r50_fpn_demo.py, so the export loads into
+# configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py), small views
+# 160 / 160 / 80, the recipe's augmentations, LARS at LR 1.0 per 256 images
+# (x batch/256: 0.25 at one GPU x 64), warm-up over the first tenth of the
+# run, per-iteration cosine to 1e-6, SyncBN (plain BN in one process).
 #   python tools/generate_proposals.py data/my_images data/my_images_proposals
 #   python tools/train.py configs/soco_r18_fpn_custom.py
 # Every number below that depends on the length is computed here from
@@ -27,10 +29,14 @@ max_iters = 20000  # e.g. 100 passes over 12,800 images at batch 64
 warmup_iters = max(1, max_iters // 10)
 checkpoint_every = max(1, max_iters // 10)
 
-# -- model: ResNet-18 instead of ResNet-50
+# -- model: ResNet-18 FPN, 128 channels
 model = dict(
     backbone=dict(depth=18),
-    neck=dict(in_channels=[64, 128, 256, 512]))
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=128),
+    bbox_head=dict(in_channels=128, conv_out_channels=128,
+                   fc_out_channels=512),
+    projector=dict(in_channels=512, hid_channels=1024, out_channels=128),
+    predictor=dict(in_channels=128, hid_channels=1024, out_channels=128))
 
 # -- views: the recipe's, smaller
 train_pipeline = [

@@ -160,3 +160,24 @@ def test_an_image_that_rots_is_replaced_the_same_way_in_any_process(mixed):
     assert len(failures) == 1 and failures[0][:2] == (k, 3)
     assert np.array_equal(first['data_samples'].pair_boxes,
                           batch['data_samples'][0].pair_boxes)
+
+
+def test_insloc_replaces_a_sample_whose_image_fails(tmp_path):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmsoco.registry import DATASETS
+    from ..conftest import REPO
+    images = str(tmp_path / 'images')
+    keys = photo_folder(images, n=4)
+    init_default_scope('mmsoco')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
+                                   'insloc_imagenet.py'))
+    ds_cfg = cfg.train_dataloader.dataset
+    ds_cfg.update(data_root=images)
+    ds = DATASETS.build(ds_cfg.to_dict())
+    rot(osp.join(images, keys[1]))
+    out = ds[SampleIndex(1, 4, 0)]
+    failures = out['data_samples'].metainfo['bad_images']
+    assert failures[0][:2] == (1, 0) and keys[1] in failures[0][2]
+    assert not out['data_samples'].img_path.endswith(keys[1])
