@@ -22,7 +22,7 @@ train_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     # 12 images, batch 4: iterate over epochs without restart warnings
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     # build_demo: make the demo images under data_root on first use
     dataset=dict(data_root=data_root, build_demo=True))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)

@@ -46,7 +46,7 @@ MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
                           locations=['mmsoco.models'])
 WEIGHT_INITIALIZERS = Registry('weight initializer',
                                parent=MMENGINE_WEIGHT_INITIALIZERS,
-                               locations=['mmsoco.models'])
+                               locations=['mmsoco.models', 'mmsoco.transfer'])
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS,
                       locations=['mmsoco.engine.optimizers'])
@@ -60,9 +60,10 @@ PARAM_SCHEDULERS = Registry('parameter scheduler',
                             parent=MMENGINE_PARAM_SCHEDULERS,
                             locations=['mmsoco.engine.optimizers'])
 
-# mmsoco adds no metrics or visualizers of its own yet: these children only
-# let ``default_scope='mmsoco'`` fall through to mmengine / mmdet ones.
+# mmsoco adds no metrics yet: these children only let
+# ``default_scope='mmsoco'`` fall through to mmengine / mmdet ones.
 METRICS = Registry('metric', parent=MMENGINE_METRICS)
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
+                       locations=['mmsoco.visualization'])

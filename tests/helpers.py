@@ -22,3 +22,20 @@ class RecordLoss(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         self.losses.append(outputs['loss'].item())
+
+
+class Crash(Exception):
+    """Raised by :class:`CrashBeforeIter`."""
+
+
+class CrashBeforeIter(Hook):
+    """Simulate a job killed once iteration ``at`` is due: the checkpoint
+    of the previous iteration or epoch is on disk."""
+    priority = 'LOWEST'
+
+    def __init__(self, at: int):
+        self.at = at
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == self.at:
+            raise Crash(f'killed before iteration {self.at}')

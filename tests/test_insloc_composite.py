@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from mmsoco.datasets.insloc_dataset import InsLocDataset, pick_backgrounds
 from mmsoco.datasets.transforms import insloc_functional as F
@@ -14,14 +15,22 @@ from mmsoco.datasets.transforms.insloc_random_flip import ViewBoxRandomFlip
 from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 
-ROOT = '/work/shared/data/coco_tiny/train2017'
-PATHS = sorted(glob.glob(osp.join(ROOT, '*.jpg')))
-pytestmark = pytest.mark.skipif(len(PATHS) < 3, reason='coco_tiny missing')
+from .conftest import REPO
 
 
 @pytest.fixture(scope='module')
-def images():
-    return [load_rgb(p) for p in PATHS[:6]]
+def root(coco_tiny):
+    return osp.join(coco_tiny, 'train2017')
+
+
+@pytest.fixture(scope='module')
+def paths(root):
+    return sorted(glob.glob(osp.join(root, '*.jpg')))
+
+
+@pytest.fixture(scope='module')
+def images(paths):
+    return [load_rgb(p) for p in paths[:6]]
 
 
 def test_pasted_pixels_lie_exactly_inside_the_box(images):
@@ -96,9 +105,9 @@ def test_two_independent_composites_and_flip_carry_the_box(images):
     assert tuple(packed['data_samples'].view_boxes.shape) == (2, 4)
 
 
-def test_dataset_draws_other_images_as_backgrounds():
-    ds = InsLocDataset(ROOT, pipeline=[])
-    assert len(ds) == len(PATHS)
+def test_dataset_draws_other_images_as_backgrounds(root, paths):
+    ds = InsLocDataset(root, pipeline=[])
+    assert len(ds) == len(paths)
     for i in range(10):
         info = ds.get_data_info(i)
         assert len(info['bg_paths']) == 2
@@ -108,9 +117,51 @@ def test_dataset_draws_other_images_as_backgrounds():
         assert pick_backgrounds(idx, 2, 50, rng) == [1 - idx] * 50
 
 
-def test_dataset_with_one_image_stops_with_a_message(tmp_path):
-    shutil.copy(PATHS[0], tmp_path / 'only.jpg')
+def test_dataset_with_one_image_stops_with_a_message(tmp_path, paths):
+    shutil.copy(paths[0], tmp_path / 'only.jpg')
     with pytest.raises(ValueError, match='at least 2'):
         InsLocDataset(str(tmp_path), pipeline=[])
     with pytest.raises(ValueError, match='at least 2'):
         pick_backgrounds(0, 1, 2, np.random.default_rng(0))
+
+
+def seeded_dataset(root: str):
+    """The 200-epoch config's InsLoc dataset and pipeline on 6 images."""
+    from mmengine.config import Config
+
+    from mmsoco.registry import DATASETS
+    cfg = Config.fromfile(osp.join(REPO, 'configs',
+                                   'insloc_r50_fpn_200ep.py'))
+    ds = cfg.train_dataloader.dataset
+    ds.update(data_root=root, indices=6)
+    return DATASETS.build(ds)
+
+
+def same(a: dict, b: dict) -> bool:
+    sa, sb = a['data_samples'], b['data_samples']
+    return (all(torch.equal(x, y) for x, y in zip(a['inputs'], b['inputs']))
+            and torch.equal(sa.view_boxes, sb.view_boxes)
+            and sa.bg_paths == sb.bg_paths and sa.flips == sb.flips)
+
+
+def test_composites_are_a_function_of_seed_epoch_and_index(root):
+    """Backgrounds, composites, colour and flips of a sample depend on
+    (seed, epoch, index) only, as SoCo's views do; the seed travels to the
+    model (its box augmentation) in the metainfo."""
+    from mmsoco.datasets import SampleIndex
+    ds = seeded_dataset(root)
+    a = ds[SampleIndex(2, seed=0, epoch=1)]
+    assert a['data_samples'].view_seed == (0, 1, 2)
+    # another dataset object, as another worker process would have
+    assert same(a, seeded_dataset(root)[SampleIndex(2, seed=0, epoch=1)])
+    assert not same(a, ds[SampleIndex(2, seed=0, epoch=2)])
+    assert not same(a, ds[SampleIndex(2, seed=1, epoch=1)])
+    # the choice of backgrounds alone
+    picks = {tuple(ds.get_data_info(SampleIndex(3, 0, e))['bg_paths'])
+             for e in range(12)}
+    assert len(picks) > 1
+    assert ds.get_data_info(SampleIndex(3, 0, 7))['bg_paths'] == \
+        ds.get_data_info(SampleIndex(3, 0, 7))['bg_paths']
+    # a plain index keeps the per-process stream: two loads differ
+    assert 'view_seed' not in ds[2]['data_samples']
+    assert not same(ds[2], ds[2])

@@ -130,6 +130,9 @@ def test_key_network_starts_equal_then_follows_ema_of_the_parameters():
     bn = model.target['backbone'].bn1
     stats_before = bn.running_mean.clone()
     data = preprocess(model, random_insloc_batch(batch=4))
+    # what MomentumTargetHook does before the step (constant momentum: the
+    # iteration does not matter)
+    assert model.update_target(7, 10) == 0.999
     model(**data, mode='loss')
     assert model.momentum == 0.999
     for name, p in model.target.named_parameters():
@@ -174,6 +177,46 @@ def test_box_aug_replaces_the_query_box_on_p5_only():
                for b in model.query_boxes(boxes, (256, 256)))
     with pytest.raises(ValueError, match=r'box_aug levels \[4\] out of '):
         MODELS.build(tiny_insloc_cfg(box_aug=dict(levels=(4, ))))
+
+
+def test_box_aug_and_loss_follow_the_samples_view_seeds():
+    """With a view seed per sample (the seeded samplers), the box
+    augmentation of a sample depends on its seed only: not on torch's
+    global stream, nor on the other samples of the batch."""
+    model = build(tiny_insloc_cfg())
+    boxes = torch.tensor([[10., 20., 150., 200.], [100., 40., 240., 170.],
+                          [0., 0., 255., 254.]])
+    seeds = [(0, 1, 5), (0, 1, 6), (3, 0, 5)]
+    torch.manual_seed(0)
+    a = model.query_boxes(boxes, (256, 256), seeds)[3]
+    torch.manual_seed(1)
+    assert torch.equal(a, model.query_boxes(boxes, (256, 256), seeds)[3])
+    b = model.query_boxes(boxes[[2, 0]], (256, 256), [seeds[2], seeds[0]])
+    assert torch.equal(b[3], a[[2, 0]])
+    assert (box_iou(a, boxes).diagonal() > 0.5).all()
+    draws = {tuple(model.query_boxes(boxes[:1], (256, 256),
+                                     [(0, e, 5)])[3][0].tolist())
+             for e in range(10)}
+    assert len(draws) > 1  # the epoch changes the draw
+    # through the data samples: the loss no longer depends on the stream
+    data = preprocess(model, random_insloc_batch(batch=4))
+    for i, sample in enumerate(data['data_samples']):
+        sample.set_metainfo(dict(view_seed=(0, 2, i)))
+    losses = []
+    for stream in (0, 1):
+        torch.manual_seed(stream)
+        with torch.no_grad():
+            losses.append(copy.deepcopy(model)(**data, mode='loss'))
+    for key in losses[0]:
+        assert torch.equal(losses[0][key], losses[1][key]), key
+    # (without the seeds the two streams give two P5 boxes, two losses)
+    for sample in data['data_samples']:
+        del sample.view_seed
+    for stream in (0, 1):
+        torch.manual_seed(stream)
+        with torch.no_grad():
+            losses[stream] = copy.deepcopy(model)(**data, mode='loss')
+    assert not torch.equal(losses[0]['loss_p5'], losses[1]['loss_p5'])
 
 
 def test_queue_shorter_than_global_batch_is_a_one_line_error():
@@ -224,14 +267,15 @@ def trainable(module) -> int:
 def test_configs_build_without_custom_imports(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     assert 'custom_imports' not in cfg
-    assert cfg.custom_hooks == [dict(type='QueueLengthCheckHook')]
+    assert cfg.custom_hooks == [dict(type='MomentumTargetHook'),
+                                dict(type='QueueLengthCheckHook')]
     model = MODELS.build(cfg.model)
     # the key network mirrors the query network, with no gradient
     assert sum(p.numel() for p in model.target.parameters()) == \
         trainable(model)
     assert not any(p.requires_grad for p in model.target.parameters())
     if name == 'insloc_r50_fpn_demo.py':
-        assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+        assert cfg.train_dataloader.sampler.type == 'SeededInfiniteSampler'
         assert model.queue.queue.shape == (4, 256, 128)
     elif name == 'insloc_r50_c4_200ep.py':
         assert type(model).__name__ == 'InsLocC4'
@@ -240,6 +284,7 @@ def test_configs_build_without_custom_imports(name):
         assert trainable(model) == 25_737_408
     else:
         assert cfg.train_dataloader.batch_size == 32
+        assert cfg.train_dataloader.sampler.type == 'SeededDefaultSampler'
         assert model.queue.queue.shape == (4, 65536, 128)
         assert (model.momentum, model.temperature) == (0.999, 0.2)
 

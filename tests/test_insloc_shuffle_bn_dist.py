@@ -42,6 +42,15 @@ def _worker(rank: int, port: int) -> None:
         moved = concat_all_gather(
             torch.tensor([int((got // BATCH != rank).sum())]))
         assert int(moved.sum()) > 0
+        # a generator (InsLoc seeds one from the samples' view seeds) gives
+        # the permutation: rank 0's, whatever the global streams
+        gen = torch.Generator().manual_seed(7 + rank)
+        shuffled, _, unshuffle = batch_shuffle(images, boxes, gen)
+        perm = torch.randperm(WORLD * BATCH,
+                              generator=torch.Generator().manual_seed(7))
+        assert torch.equal(shuffled[:, 0, 0, 0],
+                           perm.view(WORLD, BATCH)[rank].float())
+        assert torch.equal(unshuffle, torch.argsort(perm))
     finally:
         dist.destroy_process_group()
 

@@ -17,7 +17,7 @@ import mmsoco  # noqa: F401
 from mmsoco.engine.hooks import QueueTooShortError
 
 from .conftest import REPO
-from .helpers import RecordLoss
+from .helpers import Crash, CrashBeforeIter, RecordLoss
 from .insloc_tiny import tiny_insloc_cfg
 
 # 32 images, batch 4, queue 16: the queue holds the last 4 batches' keys,
@@ -42,10 +42,16 @@ def image_folder(coco_tiny: str, dst, num: int = NUM_IMAGES) -> str:
 
 def make_runner(work_dir: str, data_root: str, max_iters: int,
                 queue_len: int = QUEUE, extra_hooks=(), lr: float = LR,
-                canvas: int = CANVAS, momentum: float = MOMENTUM) -> Runner:
+                canvas: int = CANVAS, momentum: float = MOMENTUM,
+                sampler: str = 'InfiniteSampler', batch_size: int = BATCH,
+                num_workers: int = 0, resume: bool = False,
+                ckpt_interval: int = 1000,
+                iters_per_epoch: int = 0) -> Runner:
     """The 200-epoch config's dataset and pipeline on ``data_root``, with
     ``canvas`` x ``canvas`` composites (foreground sides in
-    [canvas / 2, canvas), as 128-255 on the recipe's 256) to save time."""
+    [canvas / 2, canvas), as 128-255 on the recipe's 256) to save time.
+    Iteration-based, or with ``iters_per_epoch`` an epoch-based loop of
+    ``max_iters // iters_per_epoch`` epochs checkpointed every epoch."""
     cfg = Config.fromfile(osp.join(REPO, 'configs',
                                    'insloc_r50_fpn_200ep.py'))
     dataset = cfg.train_dataloader.dataset
@@ -53,26 +59,34 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
     copy_paste = dataset.pipeline[1]
     assert copy_paste.type == 'InsLocCopyPaste'
     copy_paste.update(canvas=canvas, fore_range=(canvas // 2, canvas))
+    if iters_per_epoch:
+        train_cfg = dict(type='EpochBasedTrainLoop',
+                         max_epochs=max_iters // iters_per_epoch)
+        checkpoint = dict(type='CheckpointHook', interval=1)
+    else:
+        train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+        checkpoint = dict(type='CheckpointHook', interval=ckpt_interval,
+                          by_epoch=False)
     return Runner(
         model=tiny_insloc_cfg(queue_len=queue_len, momentum=momentum),
         work_dir=work_dir,
         train_dataloader=dict(
             dataset=dataset.to_dict(),
-            sampler=dict(type='InfiniteSampler', shuffle=True),
+            sampler=dict(type=sampler, shuffle=True),
             collate_fn=dict(type='pseudo_collate'),
-            batch_size=BATCH,
-            num_workers=0),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+            batch_size=batch_size,
+            num_workers=num_workers),
+        train_cfg=train_cfg,
         optim_wrapper=dict(optimizer=dict(
             type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4,
             nesterov=True)),
         default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1000,
-                            by_epoch=False),
+            checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=[*cfg.custom_hooks, *extra_hooks],
         default_scope='mmsoco',
         randomness=dict(seed=0),
+        resume=resume,
         log_level='WARNING')
 
 
@@ -152,3 +166,53 @@ def test_queue_shorter_than_global_batch_stops_before_training(tmp_path,
         '(batch per GPU x GPUs): each step enqueues the whole batch of '
         'keys; set model.queue_len >= 4 or use a smaller batch')
     assert record.losses == []
+
+
+@pytest.mark.parametrize('loop', ['epoch', 'iter'])
+def test_kill_and_resume_replays_the_composites(tmp_path, coco_tiny, loop):
+    """InsLoc resumes exactly like SoCo. The config's pipeline on 4 images
+    (64-pixel composites), the seeded samplers: 'epoch': batch 4, 3 epochs
+    of one iteration, killed after epoch 1; 'iter': batch 2 (a pass is 2
+    iterations), 3 iterations, killed after 1, in the middle of a pass. The
+    resumed part runs with 2 dataloader workers, the uninterrupted run with
+    none: backgrounds, composites, colour, flips, the box augmentation and
+    the queue replay, so both runs end with the same parameters, key
+    network and queue."""
+    data_root = image_folder(coco_tiny, tmp_path / 'images', num=4)
+    kw = dict(canvas=64, lr=0.1)
+    if loop == 'epoch':
+        kw.update(sampler='SeededDefaultSampler', iters_per_epoch=1)
+        ckpt = 'epoch_1.pth'
+    else:
+        kw.update(sampler='SeededInfiniteSampler', ckpt_interval=1,
+                  batch_size=2)
+        ckpt = 'iter_1.pth'
+    max_iters, at = 3, 1
+    straight = make_runner(str(tmp_path / 'straight'), data_root, max_iters,
+                           **kw)
+    initial_queue = straight.model.queue.queue.clone()
+    straight.train()
+    assert straight.iter == max_iters
+
+    killed_dir = str(tmp_path / 'killed')
+    killed = make_runner(killed_dir, data_root, max_iters,
+                         extra_hooks=[CrashBeforeIter(at)], **kw)
+    with pytest.raises(Crash):
+        killed.train()
+    assert osp.isfile(osp.join(killed_dir, ckpt))
+    resumed = make_runner(killed_dir, data_root, max_iters, resume=True,
+                          num_workers=2, **kw)
+    resumed.train()
+    assert resumed.iter == max_iters
+
+    expected = straight.model.state_dict()
+    got = resumed.model.state_dict()
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert torch.equal(got[key], value), key
+    queue = resumed.model.queue
+    assert torch.equal(queue.queue, straight.model.queue.queue)
+    assert int(queue.ptr) == max_iters * kw.get('batch_size', BATCH) % QUEUE
+    assert (queue.queue != initial_queue).any(dim=2).sum() == \
+        max_iters * kw.get('batch_size', BATCH) * 4  # keys on 4 levels
+    assert any(k.startswith('target.') for k in got)

@@ -29,12 +29,15 @@ def test_queue_enqueue_dequeue_wraps_around():
     assert torch.allclose(q.queue.norm(dim=2), torch.ones(2, 5))
     init = q.queue.clone()
     batches = [torch.full((2, 3, 3), float(i + 1)) for i in range(3)]
-    old = q.enqueue(batches[0])                       # slots 0, 1, 2
-    assert torch.equal(old, init[:, :3])
+    q.enqueue(batches[0])                             # slots 0, 1, 2
+    assert torch.equal(q.queue[:, :3], batches[0])    # over initial keys
+    assert torch.equal(q.queue[:, 3:], init[:, 3:])
     assert int(q.ptr) == 3
-    old = q.enqueue(batches[1])                       # slots 3, 4, 0
-    assert torch.equal(old[:, :2], init[:, 3:5])      # the last initial keys
-    assert torch.equal(old[:, 2], batches[0][:, 0])   # then the oldest batch
+    q.enqueue(batches[1])                             # slots 3, 4, 0
+    assert torch.equal(q.queue[:, 3:5], batches[1][:, :2])  # the last
+    assert torch.equal(q.queue[:, 0], batches[1][:, 2])     # initial keys,
+    assert torch.equal(q.queue[:, 1:3], batches[0][:, 1:])  # then the oldest
+    assert not (q.queue[:, :, None] == init[:, None]).all(-1).any()
     assert int(q.ptr) == 1
     assert q.queue[:, :, 0].tolist() == [[2, 1, 1, 2, 2]] * 2
     q.enqueue(batches[2])                             # slots 1, 2, 3

@@ -23,7 +23,8 @@ register_all_modules()  # idempotent: no second scope
 again = DefaultScope.get_current_instance().scope_name
 
 from mmengine.config import Config
-from mmsoco.registry import DATASETS, HOOKS, MODELS, OPTIM_WRAPPERS, TRANSFORMS
+from mmsoco.registry import (DATASETS, HOOKS, MODELS, OPTIM_WRAPPERS,
+                             TRANSFORMS, VISUALIZERS, WEIGHT_INITIALIZERS)
 cfg = Config.fromfile('configs/soco_r50_fpn_demo.py')
 model = MODELS.build(cfg.model)
 hooks = [HOOKS.build(h) for h in cfg.get('custom_hooks', [])]
@@ -32,7 +33,11 @@ names = dict(model=type(model).__module__,
              hooks=[type(h).__module__ for h in hooks],
              pipeline=[type(t).__module__ for t in pipeline],
              wrapper=OPTIM_WRAPPERS.get('CPUAmpOptimWrapper').__module__,
-             dataset=DATASETS.get('SoCoDataset').__module__)
+             dataset=DATASETS.get('SoCoDataset').__module__,
+             transfer_init=WEIGHT_INITIALIZERS.get(
+                 'TransferPretrained').__module__,
+             shared_head=MODELS.get('ResLayerExtraNorm').__module__,
+             visualizer=VISUALIZERS.get('SoCoVisualizer').__module__)
 print(json.dumps(dict(
     after_import=after_import, scope_before=scope_before is not None,
     scope=scope, again=again, names=names,
@@ -77,6 +82,9 @@ def test_register_all_modules_scope_and_no_torchvision(tmp_path):
     assert names['model'].startswith('mmsoco.models.')
     assert names['dataset'].startswith('mmsoco.datasets.')
     assert names['wrapper'].startswith('mmsoco.engine.')
+    assert names['transfer_init'].startswith('mmsoco.transfer.')
+    assert names['shared_head'].startswith('mmsoco.models.')
+    assert names['visualizer'].startswith('mmsoco.visualization.')
     assert names['pipeline'] and all(
         n.startswith(('mmsoco.datasets.transforms', 'mmcv.', 'mmengine.'))
         for n in names['pipeline']), names['pipeline']

@@ -18,6 +18,11 @@ the source image with the foreground crop of each composite (``query`` /
 and flip; ``--no-colour`` skips colour) with its instance box, titled with
 the image its background came from. ``--seed`` fixes the crops, boxes,
 colour and the choice of backgrounds.
+
+The drawing is done by the visualizer that the config names
+(``visualizer = dict(type='SoCoVisualizer')`` in each method's dataset
+base; see ``mmsoco/visualization``): this tool only builds the dataset,
+seeds it and writes the pictures.
 """
 import argparse
 import os
@@ -27,15 +32,9 @@ import sys
 import cv2
 import numpy as np
 
-from mmsoco.utils.atomic import atomic_write
-
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-
-PANEL_H = 320
-GAP = 8
-VIEW_COLOURS = [(255, 255, 255), (0, 200, 255), (255, 120, 0), (0, 255, 0)]
 
 
 def parse_args(argv=None):
@@ -57,152 +56,30 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def id_colour(pid: int) -> tuple:
-    """A stable bright BGR colour per proposal id (white for 'whole')."""
-    if pid < 0:
-        return (255, 255, 255)
-    hue = (pid * 47) % 180
-    hsv = np.uint8([[[hue, 230, 255]]])
-    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
-
-
-def fit(img_bgr: np.ndarray, height: int = PANEL_H):
-    scale = height / img_bgr.shape[0]
-    width = max(1, int(round(img_bgr.shape[1] * scale)))
-    interp = cv2.INTER_NEAREST if scale >= 1 else cv2.INTER_AREA
-    return cv2.resize(img_bgr, (width, height), interpolation=interp), scale
-
-
-def draw_box(img, box, colour, label=None, thickness=2):
-    x1, y1, x2, y2 = [int(round(v)) for v in box]
-    cv2.rectangle(img, (x1, y1), (max(x1 + 1, x2), max(y1 + 1, y2)), colour,
-                  thickness, cv2.LINE_AA)
-    if label:
-        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
-        ty = max(th + 2, y1)
-        cv2.rectangle(img, (x1, ty - th - 2), (x1 + tw + 2, ty), colour, -1)
-        cv2.putText(img, label, (x1 + 1, ty - 2), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4, (0, 0, 0), 1, cv2.LINE_AA)
-
-
-def title(img, text):
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
-    cv2.rectangle(img, (0, 0), (tw + 8, th + 8), (0, 0, 0), -1)
-    cv2.putText(img, text, (4, th + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                (255, 255, 255), 1, cv2.LINE_AA)
-
-
-def original_panel(info: dict, meta: dict) -> np.ndarray:
-    from mmsoco.image_set import load_rgb
-    img = cv2.cvtColor(load_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
-    panel, s = fit(img)
-    for box in info.get('proposals', ()):
-        draw_box(panel, np.asarray(box) * s, (160, 160, 160), thickness=1)
-    for v, (x, y, w, h) in enumerate(meta.get('crops', [])):
-        draw_box(panel, np.array([x, y, x + w, y + h]) * s,
-                 VIEW_COLOURS[v % len(VIEW_COLOURS)], f'view {v + 1}', 2)
-    title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}, '
-          f'{len(info.get("proposals", ()))} proposals')
-    return panel
-
-
-COMPOSITE_NAMES = ('query', 'key')
-
-
-def composite_name(v: int) -> str:
-    return COMPOSITE_NAMES[v] if v < len(COMPOSITE_NAMES) else f'view {v + 1}'
-
-
-def is_insloc(ds) -> bool:
-    return any(type(t).__name__ == 'InsLocCopyPaste'
-               for t in ds.pipeline.transforms)
-
-
-def insloc_results(ds, info: dict) -> dict:
-    """The pipeline's results just before packing (the composites' crops,
-    boxes, flips and background paths are still there)."""
-    results = dict(info)
-    for t in ds.pipeline.transforms:
-        if type(t).__name__.startswith('Pack'):
-            break
-        results = t(results)
-    return results
-
-
-def insloc_panels(info: dict, results: dict) -> list:
-    """The source image with every composite's foreground crop, then every
-    composite with its box."""
-    from mmsoco.image_set import load_rgb
-    img = cv2.cvtColor(load_rgb(info['img_path']), cv2.COLOR_RGB2BGR)
-    panel, s = fit(img)
-    for v, params in enumerate(results['composites']):
-        x, y, w, h = params.crop
-        draw_box(panel, np.array([x, y, x + w, y + h]) * s,
-                 VIEW_COLOURS[1 + v % 3], f'{composite_name(v)} crop')
-    title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}')
-    panels = [panel]
-    flips = results.get('flips', [False] * len(results['views']))
-    bgs = results.get('bg_paths', [])
-    for v, (view, box) in enumerate(zip(results['views'],
-                                        results['view_boxes'])):
-        panel, s = fit(cv2.cvtColor(np.ascontiguousarray(view),
-                                    cv2.COLOR_RGB2BGR))
-        box = np.asarray(box, np.float32).reshape(-1, 4)[0]
-        draw_box(panel, box * s, VIEW_COLOURS[1 + v % 3],
-                 composite_name(v)[0])
-        bg = f', bg {osp.basename(bgs[v])}' if v < len(bgs) else ''
-        title(panel, f'{composite_name(v)} {view.shape[1]}x{view.shape[0]}'
-              + (' flipped' if flips[v] else '') + bg)
-        panels.append(panel)
-    return panels
-
-
-def view_panels(inputs, sample) -> list:
-    pair_boxes = sample.pair_boxes.numpy()
-    ids = sample.pair_ids.numpy()
-    flips = sample.metainfo.get('flips', [False] * len(inputs))
-    panels = []
-    for v, t in enumerate(inputs):
-        img = cv2.cvtColor(np.ascontiguousarray(t.numpy().transpose(1, 2, 0)),
-                           cv2.COLOR_RGB2BGR)
-        panel, s = fit(img)
-        rows = ([(p, 0) for p in range(len(ids))] if v == 0 else
-                [(v - 1, 1)])
-        for p, side in rows:
-            for k in range(pair_boxes.shape[2]):
-                pid = int(ids[p, k])
-                label = f'p{p + 1}:{pid if pid >= 0 else "whole"}'
-                draw_box(panel, pair_boxes[p, side, k] * s, id_colour(pid),
-                         label)
-        title(panel, f'view {v + 1} {t.shape[2]}x{t.shape[1]}'
-              + (' flipped' if flips[v] else ''))
-        panels.append(panel)
-    return panels
-
-
-def side_by_side(panels) -> np.ndarray:
-    gap = np.full((PANEL_H, GAP, 3), 40, np.uint8)
-    parts = []
-    for p in panels:
-        parts += [p, gap]
-    return np.concatenate(parts[:-1], axis=1)
-
-
 def write_png(path: str, img: np.ndarray) -> None:
+    from mmsoco.utils.atomic import atomic_write
     ok, buf = cv2.imencode('.png', img)
     if not ok:
         raise OSError(f'cannot encode {path}')
     atomic_write(path, buf.tobytes())
 
 
-def build_dataset(args):
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
+def build_visualizer(cfg):
+    """The mmsoco visualizer the config names (one line if none)."""
+    import mmsoco.visualization  # noqa: F401
+    from mmsoco.registry import VISUALIZERS
+    vis_type = (cfg.get('visualizer') or {}).get('type')
+    if not vis_type or not hasattr(VISUALIZERS.get(vis_type), 'browse'):
+        raise ValueError(
+            f'the config names no mmsoco view visualizer (visualizer.type = '
+            f'{vis_type!r}); set visualizer = dict(type=\'SoCoVisualizer\')'
+            ' or \'InsLocVisualizer\'')
+    return VISUALIZERS.build(dict(type=vis_type,
+                                  name=f'browse_views-{os.getpid()}'))
 
-    import mmsoco.datasets  # noqa: F401
+
+def build_dataset(args, cfg, colour_transforms=()):
     from mmsoco.registry import DATASETS
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmsoco'))
     ds_cfg = cfg.train_dataloader.dataset
     if args.data_root:
         ds_cfg['data_root'] = args.data_root
@@ -213,15 +90,21 @@ def build_dataset(args):
     if args.no_colour:
         ds_cfg['pipeline'] = [
             t for t in ds_cfg['pipeline']
-            if t['type'] not in ('BYOLColorAug', 'InBoxCutout')
+            if t['type'] not in colour_transforms
         ]
     return DATASETS.build(ds_cfg)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmengine.config import Config
+    from mmengine.dataset import BaseDataset
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmsoco'))
     try:
-        ds = build_dataset(args)
+        vis = build_visualizer(cfg)
+        ds = build_dataset(args, cfg, vis.colour_transforms)
     except (FileNotFoundError, ValueError) as e:
         print(f'browse_views: {e}', file=sys.stderr)
         return 2
@@ -230,21 +113,14 @@ def main(argv=None) -> int:
             t.set_rng(np.random.default_rng([args.seed, i]))
     if hasattr(ds, 'set_rng'):  # InsLoc's choice of backgrounds
         ds.set_rng(np.random.default_rng([args.seed, 1000]))
-    insloc = is_insloc(ds)
     os.makedirs(args.out, exist_ok=True)
     stop = min(len(ds), args.start + args.num)
     for n, idx in enumerate(range(args.start, stop)):
-        info = ds.get_data_info(idx)
-        if insloc:
-            panels = insloc_panels(info, insloc_results(ds, info))
-        else:
-            item = ds.pipeline(dict(info))
-            sample = item['data_samples']
-            panels = [original_panel(info, sample.metainfo)]
-            panels += view_panels(item['inputs'], sample)
-        name = osp.splitext(info['key'].replace('/', '_'))[0]
+        picture = vis.browse(ds, idx)
+        key = BaseDataset.get_data_info(ds, idx)['key']  # no extra draws
+        name = osp.splitext(key.replace('/', '_'))[0]
         path = osp.join(args.out, f'{idx:05d}_{name}.png')
-        write_png(path, side_by_side(panels))
+        write_png(path, picture)
         print(f'[{n + 1}/{stop - args.start}] {path}')
     return 0
 

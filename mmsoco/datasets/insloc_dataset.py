@@ -6,12 +6,13 @@ from typing import List, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from mmsoco.registry import DATASETS
 from mmsoco.image_set import IMAGE_EXTENSIONS
+from mmsoco.registry import DATASETS
 from .bad_images import prepare_or_replace
 from .errors import DatasetConfigError, DatasetMismatchError
 from .image_set import list_image_set
-from .transforms.random_state import RandomStateMixin
+from .samplers.sample_index import SampleIndex
+from .transforms.random_state import VIEW_SEED_KEY, RandomStateMixin
 
 
 def pick_backgrounds(idx: int, n: int, count: int,
@@ -31,6 +32,15 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
     in ``ann_file``; item ``i`` gives the pipeline ``img_path``, ``key`` and
     ``bg_paths`` (``num_backgrounds`` random *other* images, one per
     composite, drawn afresh every time).
+
+    Randomness, as in ``SoCoDataset``: an index from
+    ``SeededDefaultSampler`` / ``SeededInfiniteSampler`` carries the
+    sampler's seed and the epoch; the item then gives the pipeline
+    ``view_seed = (seed, epoch, index)``, and the backgrounds, every view
+    transform and the model's box augmentation draw from generators seeded
+    by it: a sample is a pure function of (seed, epoch, index), whatever the
+    worker count and across ``--resume``. A plain integer index draws from
+    the per-process stream.
 
     Args:
         data_root: image folder.
@@ -78,10 +88,17 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
                 for k in keys]
 
     def get_data_info(self, idx: int) -> dict:
-        info = super().get_data_info(idx)
-        bg = pick_backgrounds(idx, len(self), self.num_backgrounds, self.rng)
-        info['bg_paths'] = [super(InsLocDataset, self).get_data_info(i)['img_path']
-                           for i in bg]
+        """Item ``idx`` with its ``bg_paths``; a
+        :class:`~mmsoco.datasets.samplers.SampleIndex` also puts its
+        ``view_seed`` (seed, epoch, index) there, which seeds the choice of
+        backgrounds and every view transform."""
+        info = super().get_data_info(int(idx))
+        if isinstance(idx, SampleIndex):
+            info[VIEW_SEED_KEY] = idx.view_seed
+        bg = pick_backgrounds(int(idx), len(self), self.num_backgrounds,
+                              self.rng_for(info))
+        info['bg_paths'] = [super(InsLocDataset, self).get_data_info(i)
+                            ['img_path'] for i in bg]
         return info
 
     def prepare_data(self, idx) -> dict:

@@ -1,11 +1,11 @@
 """Transfer of mmsoco pretraining to mmdet (and detectron2) detectors."""
+from mmsoco.models.shared_heads import ResLayerExtraNorm
 from .check import (TransferMismatchError, TransferReport, arch_of_detector,
                     compare, load_transfer_weights)
 from .convert import (C4, FPN, Export, ExportError, detect_arch,
                       to_detectron2, to_mmdet)
 from .io import export_checkpoint, load_export, read_checkpoint, save_export
 from .pretrained_init import TransferPretrained
-from .res_layer_extra_norm import ResLayerExtraNorm
 
 __all__ = [
     'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm',

@@ -14,6 +14,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmsoco.datasets  # noqa: F401
     import mmsoco.engine  # noqa: F401
     import mmsoco.models  # noqa: F401
+    import mmsoco.transfer  # noqa: F401  (TransferPretrained)
+    import mmsoco.visualization  # noqa: F401
 
     if not init_default_scope:
         return

@@ -29,10 +29,16 @@ train_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # indices carry (seed, epoch): every draw of a sample is a function of
+    # (seed, epoch, index), so --resume replays it whatever the workers
+    sampler=dict(type='SeededDefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='InsLocDataset',
         data_root=data_root,
         ann_file='',
         pipeline=train_pipeline))
+
+# what tools/browse_views.py draws with (also the Runner's visualizer)
+visualizer = dict(type='InsLocVisualizer',
+                  vis_backends=[dict(type='LocalVisBackend')])

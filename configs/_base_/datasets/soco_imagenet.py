@@ -58,3 +58,7 @@ train_dataloader = dict(
         proposals=proposals,
         ann_file='',
         pipeline=train_pipeline))
+
+# what tools/browse_views.py draws with (also the Runner's visualizer)
+visualizer = dict(type='SoCoVisualizer',
+                  vis_backends=[dict(type='LocalVisBackend')])

@@ -57,5 +57,10 @@ model = dict(
         iou_thr=0.5,
         top_k=4000,
         nms_thr=0.7))
-# stop before the first step, in one line, if queue_len < the global batch
-custom_hooks = [dict(type='QueueLengthCheckHook')]
+# the key network's EMA step before every iteration (from the runner's
+# iteration, as SoCo's); stop before the first step, in one line, if
+# queue_len < the global batch
+custom_hooks = [
+    dict(type='MomentumTargetHook'),
+    dict(type='QueueLengthCheckHook')
+]

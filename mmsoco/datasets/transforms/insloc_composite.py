@@ -3,9 +3,9 @@ from typing import Sequence
 
 from mmcv.transforms import BaseTransform
 
+from mmsoco.image_set import load_rgb
 from mmsoco.registry import TRANSFORMS
 from . import insloc_functional as F
-from mmsoco.image_set import load_rgb
 from .random_state import RandomStateMixin
 
 
@@ -49,8 +49,9 @@ class InsLocCopyPaste(RandomStateMixin, BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img, bgs = results['img'], self._backgrounds(results)
+        rng = self.rng_for(results)
         params = [
-            F.composite_params(img.shape[0], img.shape[1], self.rng,
+            F.composite_params(img.shape[0], img.shape[1], rng,
                                self.canvas, self.fore_range, self.scale,
                                self.ratio) for _ in range(self.num_views)
         ]

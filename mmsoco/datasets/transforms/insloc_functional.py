@@ -95,15 +95,6 @@ def render_composite(fg_img: np.ndarray, bg_img: np.ndarray,
     return out
 
 
-def make_composite(fg_img: np.ndarray, bg_img: np.ndarray,
-                   rng: np.random.Generator, **kwargs
-                   ) -> Tuple[np.ndarray, np.ndarray]:
-    """One composite -> (canvas RGB uint8, (1, 4) float32 box)."""
-    params = composite_params(fg_img.shape[0], fg_img.shape[1], rng,
-                              **kwargs)
-    return render_composite(fg_img, bg_img, params), params.box
-
-
 def flip_view(img: np.ndarray, boxes: np.ndarray
               ) -> Tuple[np.ndarray, np.ndarray]:
     """Mirror a view left-right together with its boxes."""

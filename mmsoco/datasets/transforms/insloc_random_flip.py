@@ -16,8 +16,9 @@ class ViewBoxRandomFlip(RandomStateMixin, BaseTransform):
 
     def transform(self, results: dict) -> dict:
         views, boxes, flips = [], [], []
+        rng = self.rng_for(results)
         for img, box in zip(results['views'], results['view_boxes']):
-            img, box, flipped = F.random_flip(img, box, self.rng, self.prob)
+            img, box, flipped = F.random_flip(img, box, rng, self.prob)
             views.append(img)
             boxes.append(box)
             flips.append(flipped)

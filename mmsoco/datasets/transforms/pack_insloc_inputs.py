@@ -14,10 +14,14 @@ from .pack_soco_inputs import to_chw_tensor
 class PackInsLocInputs(BaseTransform):
     """-> dict(inputs=[query uint8 (3, H, W), key uint8 (3, H, W)],
     data_samples=BaseDataElement(view_boxes=float32 (V, 4): row v is the
-    instance box in view v's pixels; metainfo ``meta_keys``))."""
+    instance box in view v's pixels; metainfo ``meta_keys``)).
+
+    ``view_seed`` (from a seeded sampler's index) travels to the model,
+    which seeds its box augmentation and shuffle-BN with it."""
 
     def __init__(self, meta_keys: Sequence[str] = (
-            'img_path', 'ori_shape', 'view_shapes', 'flips', 'bg_paths')):
+            'img_path', 'ori_shape', 'view_shapes', 'flips', 'bg_paths',
+            'view_seed')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:

@@ -1,102 +1,53 @@
-"""What SoCo's FPN and C4 models share: the EMA target network, the view
-pairs and the loss. Subclasses say how a view becomes features and how
-boxes on those features become embeddings."""
-import copy
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+"""What SoCo's FPN and C4 models share: the view pairs and the loss (the
+EMA target comes from :class:`BaseMomentumModel`). Subclasses say how a view
+becomes features and how boxes on those features become embeddings."""
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
-from mmengine.logging import print_log
-from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from ..losses import symmetric_soco_loss
-from ..utils import cosine_momentum, ema_update_
+from .base_momentum import BaseMomentumModel
 
 
-class BaseSoCo(BaseModel):
-    """Online network (``ONLINE`` modules + ``predictor``) and an EMA copy,
-    ``target`` (an ``nn.ModuleDict`` over ``ONLINE``).
+class BaseSoCo(BaseMomentumModel):
+    """Online network (``ONLINE`` modules + ``predictor``) and its EMA copy
+    ``target`` (over ``ONLINE``).
 
     Views: ``inputs[0]`` is view 1; pair ``p`` joins view 1 with view
     ``p + 2`` through ``data_samples[i].pair_boxes[p]`` (2, K, 4): row ``k``
     of both sides is the same proposal, in each view's pixels.
 
     The target's parameters follow ``tau = cosine_momentum(k, K,
-    base_momentum)``; they are advanced by :meth:`update_target`, which
-    ``SoCoTargetHook`` calls before every training iteration with the
-    runner's iteration, so the schedule continues exactly after a resume.
-    Its BN buffers are not averaged (ALGORITHMS.md §1.3: parameters, not BN
-    buffers, follow the EMA): like the reference's key encoder, the target
-    runs in train mode, normalises with its own batch statistics and keeps
-    its own running statistics, updated by its own forward passes. They
-    start as the online network's (:meth:`sync_target`) and are saved in
-    checkpoints, so a resume continues them too.
+    base_momentum)``, advanced by ``MomentumTargetHook`` before every
+    training iteration with the runner's iteration, so the schedule
+    continues exactly after a resume. Its BN buffers are its own
+    (ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA): like
+    the reference's key encoder, the target runs in train mode, normalises
+    with its own batch statistics and keeps its own running statistics.
+    They start as the online network's and are saved in checkpoints, so a
+    resume continues them too.
     """
-
-    ONLINE: Tuple[str, ...] = ()
 
     def __init__(self,
                  base_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='SoCoDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.base_momentum = base_momentum
-        self.momentum: Optional[float] = None
-        self._warned_static_target = False
-
-    # ----------------------------------------------------------- target
-    def _build_target(self) -> None:
-        self.target = nn.ModuleDict(
-            {n: copy.deepcopy(getattr(self, n)) for n in self.ONLINE})
-        self.target.requires_grad_(False)
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        self.sync_target()
-
-    @torch.no_grad()
-    def sync_target(self) -> None:
-        """target <- online (after weight initialisation)."""
-        for name in self.ONLINE:
-            self.target[name].load_state_dict(getattr(self, name).state_dict())
-
-    def update_target(self, k: int, total: int) -> float:
-        """One EMA step of the target's parameters at global iteration
-        ``k`` of ``total`` (its buffers stay its own); returns tau."""
-        tau = cosine_momentum(k, total, self.base_momentum)
-        for name in self.ONLINE:
-            ema_update_(self.target[name], getattr(self, name), tau)
-        self.momentum = tau
-        return tau
 
     @property
     def online_nets(self) -> Mapping[str, nn.Module]:
-        return {n: getattr(self, n) for n in self.ONLINE + ('predictor', )}
+        return dict(self.online_modules, predictor=self.predictor)
 
     # ---------------------------------------------------------- subclass
-    def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):
-        raise NotImplementedError
-
     def embed(self, feats, boxes: Tensor, nets: Mapping[str, nn.Module],
               predict: bool) -> Tensor:
         """(B, K, 4) boxes on one view's features -> (B, K, C)."""
         raise NotImplementedError
 
-    # ----------------------------------------------------------- forward
-    def forward(self,
-                inputs: List[Tensor],
-                data_samples: Optional[list] = None,
-                mode: str = 'loss'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs[0], self.online_nets)
-        raise RuntimeError(f'{type(self).__name__} supports mode "loss" and '
-                           f'"tensor", not {mode!r}')
-
+    # -------------------------------------------------------------- loss
     def loss(self, inputs: List[Tensor],
              data_samples: Sequence) -> Dict[str, Tensor]:
         boxes = self._pair_boxes(data_samples, len(inputs), inputs[0].device)
@@ -150,12 +101,3 @@ class BaseSoCo(BaseModel):
         ids = torch.stack([torch.as_tensor(ds.pair_ids)
                            for ds in data_samples]).to(boxes.device)
         return (ids[..., :, None] == ids[..., None, :]).float()
-
-    def _check_target_moves(self) -> None:
-        if self.training and self.momentum is None \
-                and not self._warned_static_target:
-            self._warned_static_target = True
-            print_log(
-                f'{type(self).__name__}: the target network is not being '
-                'updated; add custom_hooks=[dict(type="SoCoTargetHook")] to '
-                'the config', logger='current', level=30)

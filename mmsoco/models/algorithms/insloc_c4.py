@@ -6,17 +6,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
-from .insloc import InsLoc
+from .base_insloc import BaseInsLoc
 
 
 @MODELS.register_module()
-class InsLocC4(InsLoc):
+class InsLocC4(BaseInsLoc):
     """ResNet stages 1-3 -> RoIAlign 14x14 on C4 (stride 16) -> res5
     (``shared_head``: mmdet's ``ResLayer``, so ``shared_head.layer4.*``
     loads into Mask R-CNN C4) -> 7x7 average pool -> ``projector``
     (2048 -> 1024 -> 128) -> L2 norm; one level, one queue. The box
     augmentation (stride-16 anchors) applies to C4, the only level, unless
-    ``box_aug=None``. Loss: ``loss_c4``.
+    ``box_aug=None``. Loss: ``loss_c4``. Other arguments: see
+    :class:`~.base_insloc.BaseInsLoc`.
     """
 
     ONLINE = ('backbone', 'shared_head', 'projector')
@@ -27,22 +28,19 @@ class InsLocC4(InsLoc):
                                          output_size=14, strides=(16, )),
                  box_aug: Optional[dict] = dict(levels=(0, )),
                  **kwargs):
-        self._shared_head_cfg = shared_head
-        super().__init__(backbone=backbone, neck=None, bbox_head=None,
-                         projector=projector, roi_pooler=roi_pooler,
-                         box_aug=box_aug, **kwargs)
+        super().__init__(
+            dict(backbone=backbone, shared_head=shared_head,
+                 projector=projector),
+            roi_pooler=roi_pooler, box_aug=box_aug, **kwargs)
         if self.num_levels != 1:
             raise ValueError('InsLocC4 pools on C4 only: give roi_pooler one '
                              'stride (16)')
-
-    def _build_online(self, backbone, neck, bbox_head, projector) -> None:
-        self.backbone = MODELS.build(backbone)
-        self.shared_head = MODELS.build(self._shared_head_cfg)
-        self.projector = MODELS.build(projector)
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> List[Tensor]:
         return [nets['backbone'](img)[-1]]
 
-    def head(self, pooled: Tensor, nets: Mapping[str, nn.Module]) -> Tensor:
-        return F.adaptive_avg_pool2d(nets['shared_head'](pooled), 1).flatten(1)
+    def roi_vectors(self, pooled: Tensor,
+                    nets: Mapping[str, nn.Module]) -> Tensor:
+        return F.adaptive_avg_pool2d(nets['shared_head'](pooled),
+                                     1).flatten(1)

@@ -66,7 +66,7 @@ class SoCo(BaseSoCo):
                 f'{self.roi_pooler.num_levels} pooling levels need '
                 f'{self.roi_pooler.num_levels - 1} level_thresholds, got '
                 f'{self.level_thresholds}')
-        self._build_target()
+        self._build_target(self.base_momentum)
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> Tuple[Tensor, ...]:

@@ -45,15 +45,15 @@ class SoCoC4(BaseSoCo):
             raise ValueError('SoCoC4 pools on C4 only: give roi_pooler one '
                              'stride (16)')
         self.zero_init_shared_head_residual = zero_init_shared_head_residual
-        self._build_target()
+        self._build_target(self.base_momentum)
 
     def init_weights(self) -> None:
-        super(BaseSoCo, self).init_weights()
+        super().init_weights()
         if self.zero_init_shared_head_residual:
             for block in self.shared_head.modules():
                 if hasattr(block, 'norm3'):
                     nn.init.zeros_(block.norm3.weight)
-        self.sync_target()
+            self.sync_target()  # the target starts equal to the online net
 
     def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):
         return nets['backbone'](img)[-1]

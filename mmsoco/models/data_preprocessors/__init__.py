@@ -1,3 +1,4 @@
-from .soco_data_preprocessor import SoCoDataPreprocessor
+from .multi_view_data_preprocessor import (MultiViewDataPreprocessor,
+                                           SoCoDataPreprocessor)
 
-__all__ = ['SoCoDataPreprocessor']
+__all__ = ['MultiViewDataPreprocessor', 'SoCoDataPreprocessor']

@@ -57,15 +57,26 @@ def augment_boxes(boxes: Tensor, image_size: Tuple[int, int],
                   ratios: Sequence[float] = ANCHOR_RATIOS,
                   iou_thr: float = 0.5, top_k: int = 4000,
                   nms_thr: float = 0.7,
-                  generator: Optional[torch.Generator] = None) -> Tensor:
+                  generator: Optional[torch.Generator] = None,
+                  generators: Optional[Sequence[torch.Generator]] = None
+                  ) -> Tensor:
     """(B, 4) true boxes on ``image_size`` (H, W) views -> (B, 4) boxes,
     each an anchor chosen as in the reference: candidates by IoU, random
-    scores, NMS at ``nms_thr`` (mmcv.ops.nms), one survivor uniformly."""
+    scores, NMS at ``nms_thr`` (mmcv.ops.nms), one survivor uniformly.
+
+    Random draws come from ``generators[b]`` for box ``b`` when given (each
+    box's draw then depends on its own generator only), else from
+    ``generator`` (torch's global stream when None)."""
     from mmcv.ops import nms
+    if generators is not None and len(generators) != boxes.shape[0]:
+        raise ValueError(f'{len(generators)} generators for '
+                         f'{boxes.shape[0]} boxes: give one per box')
     anchors = grid_anchors(image_size[0], image_size[1], stride, sides,
                            ratios, boxes.device)
     out = []
-    for box in boxes.detach().float():
+    for b, box in enumerate(boxes.detach().float()):
+        if generators is not None:
+            generator = generators[b]
         cand = candidate_anchors(box, anchors, iou_thr, top_k)
         scores = torch.rand(cand.shape[0], generator=generator).to(cand)
         _, keep = nms(cand, scores, nms_thr)

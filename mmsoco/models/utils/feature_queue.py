@@ -19,8 +19,8 @@ class FeatureQueue(nn.Module):
 
     Buffers (saved in checkpoints): ``queue`` (num_queues, length, dim) and
     ``ptr`` (the next slot to overwrite). :meth:`enqueue` writes a batch at
-    ``ptr`` (wrapping around the end, so any batch size up to ``length``
-    works) and returns the keys it dequeued (the oldest ones).
+    ``ptr`` over the oldest keys (wrapping around the end, so any batch size
+    up to ``length`` works).
     """
 
     def __init__(self, num_queues: int, dim: int = 128,
@@ -36,19 +36,18 @@ class FeatureQueue(nn.Module):
         return self.queue[level]
 
     @torch.no_grad()
-    def enqueue(self, keys: Tensor) -> Tensor:
-        """(num_queues, n, dim) new keys -> (num_queues, n, dim) the keys
-        they replaced; ``ptr`` advances by n modulo ``length``."""
+    def enqueue(self, keys: Tensor) -> None:
+        """(num_queues, n, dim) new keys replace the n oldest (slots
+        ``ptr``, ``ptr + 1``, ... modulo ``length``); ``ptr`` advances by
+        n modulo ``length``."""
         if keys.dim() != 3 or keys.shape[0] != self.num_queues \
                 or keys.shape[2] != self.dim:
             raise ValueError(f'enqueue takes ({self.num_queues}, n, '
                              f'{self.dim}) keys, got {tuple(keys.shape)}')
         idx = ring_indices(int(self.ptr), keys.shape[1],
                            self.length).to(self.queue.device)
-        old = self.queue[:, idx].clone()
         self.queue[:, idx] = keys.detach().to(self.queue.dtype)
         self.ptr.fill_((int(self.ptr) + keys.shape[1]) % self.length)
-        return old
 
     def extra_repr(self) -> str:
         return (f'num_queues={self.num_queues}, dim={self.dim}, '

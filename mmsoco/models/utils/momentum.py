@@ -1,4 +1,5 @@
-"""SoCo's target-network schedule and EMA step, as pure functions."""
+"""The target network's cosine schedule and EMA step, as pure functions
+(``MomentumTarget`` applies them)."""
 import math
 from typing import Iterable, Tuple
 
@@ -19,14 +20,14 @@ def cosine_momentum(k: int, total: int, base: float = 0.99) -> float:
     return 1. - (1. - base) * (math.cos(math.pi * k / total) + 1.) / 2.
 
 
-def _pairs(target: nn.Module, online: nn.Module,
-           kind: str) -> Iterable[Tuple[Tensor, Tensor]]:
-    t_items = list(getattr(target, f'named_{kind}')())
-    o_items = list(getattr(online, f'named_{kind}')())
+def _parameter_pairs(target: nn.Module, online: nn.Module
+                     ) -> Iterable[Tuple[Tensor, Tensor]]:
+    t_items = list(target.named_parameters())
+    o_items = list(online.named_parameters())
     t_names = [n for n, _ in t_items]
     o_names = [n for n, _ in o_items]
     if t_names != o_names:
-        raise RuntimeError(f'target and online {kind} differ: '
+        raise RuntimeError(f'target and online parameters differ: '
                            f'{sorted(set(t_names) ^ set(o_names))[:5]}')
     return ((t, o) for (_, t), (_, o) in zip(t_items, o_items))
 
@@ -39,5 +40,5 @@ def ema_update_(target: nn.Module, online: nn.Module, tau: float) -> None:
     keeps its own, updated by its own forward passes, as SoCo's target
     (ALGORITHMS.md §1.3: parameters, not BN buffers, follow the EMA) and
     InsLoc's MoCo key network do."""
-    for t, o in _pairs(target, online, 'parameters'):
+    for t, o in _parameter_pairs(target, online):
         t.mul_(tau).add_(o.detach(), alpha=1. - tau)

@@ -5,7 +5,7 @@ process, so they cannot leak which query matches which key. Images and
 their boxes move together, so box ``i`` still belongs to image ``i`` after
 the shuffle. In one process both functions are the identity.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
@@ -17,11 +17,14 @@ def _gather(x: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def batch_shuffle(images: Tensor, boxes: Tensor
+def batch_shuffle(images: Tensor, boxes: Tensor,
+                  generator: Optional[torch.Generator] = None
                   ) -> Tuple[Tensor, Tensor, Tensor]:
     """Gather (B, 3, H, W) images and (B, ...) boxes from all processes,
-    permute them with one permutation shared by every rank, return this
-    rank's slice and the inverse permutation (for :func:`batch_unshuffle`).
+    permute them with one permutation shared by every rank (rank 0's, drawn
+    from the CPU ``generator`` if given, else from torch's stream on the
+    images' device), return this rank's slice and the inverse permutation
+    (for :func:`batch_unshuffle`).
     """
     world = get_world_size()
     if world == 1:
@@ -29,7 +32,11 @@ def batch_shuffle(images: Tensor, boxes: Tensor
                                            device=images.device)
     b = images.shape[0]
     all_images, all_boxes = _gather(images), _gather(boxes)
-    perm = torch.randperm(all_images.shape[0], device=images.device)
+    if generator is None:
+        perm = torch.randperm(all_images.shape[0], device=images.device)
+    else:
+        perm = torch.randperm(all_images.shape[0],
+                              generator=generator).to(images.device)
     broadcast(perm, src=0)
     unshuffle = torch.argsort(perm)
     mine = perm.view(world, b)[get_rank()]

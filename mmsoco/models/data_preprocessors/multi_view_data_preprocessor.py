@@ -1,4 +1,5 @@
-"""Batch the views of SoCo samples and normalise them."""
+"""Batch the views of multi-view samples (SoCo's views, InsLoc's
+composites) and normalise them."""
 from typing import Optional, Sequence
 
 import torch
@@ -12,7 +13,7 @@ IMAGENET_RGB_STD = (58.395, 57.12, 57.375)
 
 
 @MODELS.register_module()
-class SoCoDataPreprocessor(BaseDataPreprocessor):
+class MultiViewDataPreprocessor(BaseDataPreprocessor):
     """uint8 RGB views -> normalised float batches, one per view.
 
     The collated ``inputs`` are a sequence over views; each entry is either
@@ -72,3 +73,9 @@ class SoCoDataPreprocessor(BaseDataPreprocessor):
     def extra_repr(self) -> Optional[str]:
         return f'mean={self.mean.flatten().tolist()}, ' \
                f'std={self.std.flatten().tolist()}'
+
+
+# the name it had while only SoCo used it; kept for configs written then
+MODELS.register_module('SoCoDataPreprocessor',
+                       module=MultiViewDataPreprocessor)
+SoCoDataPreprocessor = MultiViewDataPreprocessor
