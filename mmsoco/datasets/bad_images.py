@@ -169,9 +169,9 @@ class BadImageTally:
             when = sample_epoch if sample_epoch is not None else epoch
             if (when, int(index)) not in self._logged:
                 self._logged.add((when, int(index)))
+                shown = '?' if when is None else when + 1
                 lines.append(
-                    f'{self.dataset}: epoch {"?" if when is None else when + 1}'
-                    f': {message}; sample '
+                    f'{self.dataset}: epoch {shown}: {message}; sample '
                     f'replaced by another ({len(self.failed)} of '
                     f'{self.size} images failed so far, '
                     f'{self.share:.1%}; the run stops above '
