@@ -65,3 +65,22 @@ def test_the_docs_commands_run_as_written(tmp_path, tool_env):
     assert any(k.startswith('backbone.') for k in state)
     assert any(k.startswith('neck.') for k in state)
     assert any(k.startswith('roi_head.bbox_head.shared_fcs') for k in state)
+    # the doc's claim: the export loads, every tensor, into the ResNet-18
+    # FPN transfer config
+    assert_loads_into_r18_transfer_config(osp.join(REPO, exported), state)
+
+
+def assert_loads_into_r18_transfer_config(path, state):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'transfer', 'mask-rcnn_r18_fpn_soco_coco-tiny.py'))
+    cfg.model.init_cfg.checkpoint = path
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    got = model.state_dict()
+    for key, value in state.items():
+        assert torch.equal(got[key].float(), value.float()), key
