@@ -16,7 +16,8 @@ Two moments, one module:
   ``bad_images``) to the main process, where :class:`BadImageTally` (used by
   ``SoCoDataHook``) counts them, logs each image once per epoch and stops
   the run, in one line, once more than ``max_bad_share`` of the dataset has
-  failed.
+  failed. Each process counts the samples it loaded; under DDP the ranks
+  agree on stopping (:func:`any_rank`), so none waits for the others.
 """
 import json
 import logging
@@ -183,8 +184,19 @@ class BadImageTally:
     def share(self) -> float:
         return len(self.failed) / self.size
 
-    def check(self) -> None:
-        if self.share <= self.max_share:
+    @property
+    def over(self) -> bool:
+        return self.share > self.max_share
+
+    def check(self, any_rank_over: bool = False) -> None:
+        """Raise when this process is over the share, or (under DDP, where
+        every rank must stop together) when another rank is."""
+        if not self.over:
+            if any_rank_over:
+                raise TooManyBadImagesError(
+                    f'{self.dataset}: another process stopped the run: more '
+                    f'than max_bad_share={self.max_share:g} of the images it '
+                    'loaded failed to decode (its log names them)')
             return
         example = next(iter(self.failed.values()))
         raise TooManyBadImagesError(
@@ -196,6 +208,18 @@ class BadImageTally:
             + ', or raise train_dataloader.dataset.max_bad_share')
 
 
-__all__ = ['BAD_IMAGES_META', 'DEFAULT_MAX_BAD_SHARE', 'BadImageTally',
+def any_rank(flag: bool) -> bool:
+    """True when ``flag`` holds on any rank (a collective: every rank must
+    call it; just ``flag`` without a process group)."""
+    from mmengine.dist import all_reduce, get_world_size
+    if get_world_size() < 2:
+        return bool(flag)
+    import torch
+    value = torch.tensor([int(bool(flag))])
+    all_reduce(value, op='max')
+    return bool(value.item())
+
+
+__all__ = ['BAD_IMAGES_META', 'any_rank', 'DEFAULT_MAX_BAD_SHARE', 'BadImageTally',
            'failures_in_batch', 'leave_out_bad_files', 'prepare_or_replace',
            'recorded_bad_files', 'replacement_candidates']

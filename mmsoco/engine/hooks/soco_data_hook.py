@@ -27,6 +27,8 @@ class SoCoDataHook(Hook):
     failing image once per epoch with its path and reason, and stops the
     run (``TooManyBadImagesError``, one line from tools/train.py) once more
     than the dataset's ``max_bad_share`` (default 5 %) of its images failed.
+    Each rank counts the samples it loaded; under DDP all ranks stop as soon
+    as one is over the share.
     """
 
     priority = 'NORMAL'
@@ -66,13 +68,15 @@ class SoCoDataHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        from mmsoco.datasets.bad_images import failures_in_batch
-        failures = failures_in_batch(data_batch)
-        if not failures or self.tally is None:
+        from mmsoco.datasets.bad_images import any_rank, failures_in_batch
+        if self.tally is None:
             return
+        failures = failures_in_batch(data_batch)
         for line in self.tally.add(failures, runner.epoch):
             runner.logger.warning(line)
-        self.tally.check()
+        # every rank takes part, so all stop together (one small collective
+        # per iteration under DDP, none in one process)
+        self.tally.check(any_rank(self.tally.over))
 
     def after_train_epoch(self, runner) -> None:
         if self.tally is not None and self.tally.replaced:
