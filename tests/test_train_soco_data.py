@@ -55,10 +55,15 @@ def test_store_of_another_image_set(tmp_path, tool_env, val_images):
     n = len(glob.glob(osp.join(val_images, '*.jpg')))
     proc = run_train([CONFIG, '--work-dir', str(tmp_path / 'work'),
                       *dataset_options(val_images, other)], tool_env)
+    # the other image set's store is never suggested as the output
+    new = f'{val_images}_proposals'
     check_dataset_line(proc, f'proposals store {other} does not match',
                        f'0 of {n} found',
                        f'python tools/generate_proposals.py {val_images} '
-                       f'{other}')
+                       f'{new},',
+                       f'train_dataloader.dataset.proposals={new}')
+    assert f'{val_images} {other}' not in proc.stderr
+    assert '--overwrite' not in proc.stderr
 
 
 def train_tool():

@@ -10,6 +10,7 @@ traceback.
 import re
 
 _BUILD_PREFIX = re.compile(r'^(class `[^`]+` in \S+?\.py: )+')
+_EXC_PREFIX = re.compile(r'^[\w.]+(Error|Exception): ')
 
 
 class DatasetConfigError(FileNotFoundError):
@@ -18,13 +19,29 @@ class DatasetConfigError(FileNotFoundError):
 
 class DatasetMismatchError(DatasetConfigError, ValueError):
     """The dataset's inputs exist but do not go together (e.g. a proposals
-    store made for another image set, too few images)."""
+    store made for another image set, or for these images before they
+    changed; too few images)."""
+
+
+class TooManyBadImagesError(DatasetMismatchError):
+    """More images failed to decode during training than the dataset's
+    ``max_bad_share`` allows."""
 
 
 def dataset_error_message(exc: BaseException) -> str:
-    """The dataset's one-line message, without mmengine's build prefix."""
-    return _BUILD_PREFIX.sub('', str(exc)).strip()
+    """The dataset's one-line message, without mmengine's build prefix.
+
+    An error raised in a DataLoader worker reaches the main process with the
+    worker's traceback in its message ("Caught X in DataLoader worker
+    process 0. Original Traceback ..."); its last line, the original
+    message, is kept.
+    """
+    text = str(exc)
+    if 'Original Traceback' in text:
+        last = [line for line in text.splitlines() if line.strip()][-1]
+        text = _EXC_PREFIX.sub('', last)
+    return _BUILD_PREFIX.sub('', text).strip()
 
 
 __all__ = ['DatasetConfigError', 'DatasetMismatchError',
-           'dataset_error_message']
+           'TooManyBadImagesError', 'dataset_error_message']

@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
+from .bad_images import prepare_or_replace
 from .errors import DatasetConfigError, DatasetMismatchError
 from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
@@ -99,3 +100,9 @@ class InsLocDataset(RandomStateMixin, BaseDataset):
         info['bg_paths'] = [super(InsLocDataset, self).get_data_info(i)
                             ['img_path'] for i in bg]
         return info
+
+    def prepare_data(self, idx) -> dict:
+        """A sample whose image fails to decode is replaced by another
+        (``bad_images.prepare_or_replace``; SoCoDataHook counts them)."""
+        return prepare_or_replace(idx, len(self), super().prepare_data,
+                                  type(self).__name__)

@@ -9,17 +9,14 @@ from mmengine.logging import MMLogger, print_log
 
 from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
+from .bad_images import (DEFAULT_MAX_BAD_SHARE, leave_out_bad_files,
+                         prepare_or_replace, recorded_bad_files)
 from .errors import DatasetConfigError, DatasetMismatchError
 from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
+from .store_check import (check_store_current, make_store_command,
+                          suggest_store_path)
 from .transforms.random_state import VIEW_SEED_KEY
-
-def make_store_command(data_root: str, store: str,
-                       ann_file: Optional[str] = None) -> str:
-    if ann_file:
-        return (f'python tools/generate_proposals.py {ann_file} {store} '
-                f'--image-root {data_root}')
-    return f'python tools/generate_proposals.py {data_root} {store}'
 
 
 @DATASETS.register_module()
@@ -31,6 +28,20 @@ class SoCoDataset(BaseDataset):
     Images missing from the store or with no box get the whole image as their
     one box; how many is counted (``num_missing``, ``num_empty``) and logged
     when the dataset is built and, by ``SoCoDataHook``, at every epoch.
+
+    Bad images (``mmsoco.datasets.bad_images``): the files the proposals
+    tool reported bad (``report.json`` of the store) are left out, counted
+    and named once. A file that fails to decode in training is replaced by
+    another sample, chosen from (seed, epoch, index) alone; ``SoCoDataHook``
+    counts and logs the failures and stops the run in one line once more
+    than ``max_bad_share`` of the images failed.
+
+    The store must be the one made for these images as they are now: its
+    keys must cover ``min_key_match`` of the images, and the file size (and,
+    for a new mtime, the width and height) recorded for each image must
+    still hold (``check_image_stats``: True checks every image with one
+    ``os.stat`` each, an int checks that many evenly spaced images, False
+    none).
 
     View randomness: an index from ``SeededDefaultSampler`` /
     ``SeededInfiniteSampler`` carries the sampler's seed and the epoch; the
@@ -47,6 +58,9 @@ class SoCoDataset(BaseDataset):
         pipeline: the view pipeline, ending with PackSoCoInputs.
         min_key_match: fraction of images that must be in the store; below
             it the store belongs to another image set and building stops.
+        max_bad_share: the share of images that may fail to decode during
+            training before the run stops (default 0.05).
+        check_image_stats: True (every image), an int (that many) or False.
         build_demo: treat ``data_root`` as the root of mmsoco's embedded demo
             set (``mmsoco.datasets.demo``): build its images and proposals
             there on first use; ``proposals`` is then ignored.
@@ -54,24 +68,31 @@ class SoCoDataset(BaseDataset):
 
     def __init__(self, data_root: str, proposals: str = '',
                  ann_file: str = '', pipeline: Sequence = (),
-                 min_key_match: float = 0.5, build_demo: bool = False,
+                 min_key_match: float = 0.5,
+                 max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+                 check_image_stats=True, build_demo: bool = False,
                  **kwargs):
         if build_demo:
             from .demo import build_demo_set
             data_root, proposals = build_demo_set(data_root)[1:]
-        if not osp.isdir(data_root):
+        ann_path = (ann_file if not ann_file or osp.isabs(ann_file) else
+                    osp.join(data_root, ann_file))
+        check_data_root(data_root, proposals, ann_path)
+        if not proposals or not osp.isfile(osp.join(proposals, 'meta.json')):
+            what = (f'proposals store {proposals} does not exist' if proposals
+                    else 'no proposals store given (proposals=...)')
+            store = proposals or suggest_store_path(data_root, ann_path)
             raise DatasetConfigError(
-                f'SoCoDataset: data_root {data_root} does not exist; set '
-                'data_root to an image folder, then make its proposals with: '
-                f'{make_store_command(data_root, proposals, ann_file)}')
-        if not osp.isfile(osp.join(proposals, 'meta.json')):
-            raise DatasetConfigError(
-                f'SoCoDataset: proposals store {proposals} does not exist; '
-                'make it with: '
-                f'{make_store_command(data_root, proposals, ann_file)}')
+                f'SoCoDataset: {what}; make it with: '
+                f'{make_store_command(data_root, store, ann_path)}'
+                + ('' if proposals else
+                   f', then set train_dataloader.dataset.proposals={store}'))
         self.proposals = proposals
         self.min_key_match = min_key_match
+        self.max_bad_share = float(max_bad_share)
+        self.check_image_stats = check_image_stats
         self.num_images = self.num_missing = self.num_empty = 0
+        self.num_bad = 0  # left out: reported bad by the proposals tool
         self._store = None
         super().__init__(ann_file=ann_file, data_root=data_root,
                          pipeline=list(pipeline), **kwargs)
@@ -89,23 +110,43 @@ class SoCoDataset(BaseDataset):
         state['_store'] = None
         return state
 
+    def store_command(self, overwrite: bool = False) -> str:
+        """The command that remakes this dataset's store."""
+        return make_store_command(self.data_root, self.proposals,
+                                  self.ann_file, overwrite)
+
     def load_data_list(self) -> List[dict]:
+        name = type(self).__name__
         if self.ann_file:
             if not osp.isfile(self.ann_file):
                 raise DatasetConfigError(
-                    f'SoCoDataset: ann_file {self.ann_file} does not exist; '
+                    f'{name}: ann_file {self.ann_file} does not exist; '
                     'give a list of image paths relative to data_root, or '
                     "ann_file='' to use every image under data_root")
-        listing = list_image_set(type(self).__name__, self.ann_file,
-                                 self.data_root)
+        listing = list_image_set(name, self.ann_file, self.data_root)
         keys = listing.keys
         if not keys:
             raise DatasetConfigError(
-                f'SoCoDataset: no images under {self.data_root}'
+                f'{name}: no images under {self.data_root}'
                 + (f' listed in {self.ann_file}' if self.ann_file else '')
                 + f'; expected {"/".join(IMAGE_EXTENSIONS[:3])}... files')
-        counts = self._count_boxes(keys)
+        good = leave_out_bad_files(keys, recorded_bad_files(self.proposals),
+                                   name, self.proposals)
+        if not good:
+            raise DatasetMismatchError(
+                f'{name}: all {len(keys)} images under {self.data_root} are '
+                'listed as bad by the proposals tool in '
+                f'{osp.join(self.proposals, "bad_files.txt")}; fix them and '
+                f'remake the store with: {self.store_command(True)}')
+        self.num_bad, keys = len(keys) - len(good), good
+        index = self._store_index(keys)
+        counts = self._count_boxes(index)
         self._check_match(keys, counts)
+        if self.check_image_stats is not False:
+            limit = (None if self.check_image_stats is True else
+                     int(self.check_image_stats))
+            check_store_current(self.store, keys, index, self.data_root,
+                                name, self.store_command(True), limit)
         self.num_images = len(keys)
         self.num_missing = int((counts < 0).sum())
         self.num_empty = int((counts == 0).sum())
@@ -113,14 +154,17 @@ class SoCoDataset(BaseDataset):
         return [dict(img_path=osp.join(self.data_root, k), key=k)
                 for k in keys]
 
-    def _count_boxes(self, keys: List[str]) -> np.ndarray:
+    def _store_index(self, keys: List[str]) -> np.ndarray:
+        """Store entry of each key (-1: not in the store)."""
+        store = self.store
+        return np.fromiter((store.index(k) for k in keys), np.int64,
+                           len(keys))
+
+    def _count_boxes(self, index: np.ndarray) -> np.ndarray:
         """Boxes per key (-1: not in the store)."""
         store = self.store
-        counts = np.empty(len(keys), np.int64)
-        for n, key in enumerate(keys):
-            i = store.index(key)
-            counts[n] = -1 if i < 0 else len(store.boxes_at(i))
-        return counts
+        return np.fromiter((-1 if i < 0 else len(store.boxes_at(i))
+                            for i in index), np.int64, len(index))
 
     def _check_match(self, keys: List[str], counts: np.ndarray) -> None:
         found = int((counts >= 0).sum())
@@ -128,14 +172,16 @@ class SoCoDataset(BaseDataset):
             return
         example = keys[int(np.flatnonzero(counts < 0)[0])]
         store_key = next(iter(self.store.keys()), None)
-        command = make_store_command(self.data_root, self.proposals,
-                                     self.ann_file)
+        new = suggest_store_path(self.data_root, self.ann_file,
+                                 avoid=[self.proposals])
         raise DatasetMismatchError(
             f'SoCoDataset: proposals store {self.proposals} does not match '
             f'the images of {self.data_root}: {found} of {len(keys)} found '
             f'(e.g. {example!r} is missing; the store has keys like '
-            f'{store_key!r}); make one for these images with: '
-            f'{command}')
+            f'{store_key!r}), so it was made for other images: keep it, and '
+            'make one for these images at a new path with: '
+            f'{make_store_command(self.data_root, new, self.ann_file)}, then '
+            f'set train_dataloader.dataset.proposals={new}')
 
     def fallback_message(self) -> Optional[str]:
         """How many images use the whole image as their one box (None when
@@ -159,9 +205,17 @@ class SoCoDataset(BaseDataset):
         return info
 
     def prepare_data(self, idx) -> dict:
-        info = self.get_data_info(idx)
-        if isinstance(idx, SampleIndex):
-            info[VIEW_SEED_KEY] = idx.view_seed
+        """The sample of ``idx``; if its image fails to decode, another
+        image seen with ``idx``'s views (``bad_images.prepare_or_replace``):
+        a pure function of (seed, epoch, idx)."""
+        return prepare_or_replace(
+            idx, len(self), lambda j: self._prepare(j, idx),
+            type(self).__name__)
+
+    def _prepare(self, image_index: int, slot) -> dict:
+        info = self.get_data_info(image_index)
+        if isinstance(slot, SampleIndex):
+            info[VIEW_SEED_KEY] = slot.view_seed
         return self.pipeline(info)
 
     def boxes_for(self, key: str) -> np.ndarray:
@@ -172,10 +226,29 @@ class SoCoDataset(BaseDataset):
         return boxes
 
 
+def check_data_root(data_root: str, store: str, ann_file: str) -> None:
+    """One line for a data root that is missing or is a file."""
+    if osp.isdir(data_root):
+        return
+    if osp.isfile(data_root):
+        json_hint = ('it is a JSON file (e.g. COCO annotations): give the '
+                     'folder of its images; ' if data_root.lower().endswith(
+                         '.json') else '')
+        raise DatasetConfigError(
+            f'SoCoDataset: data_root {data_root} is a file, not an image '
+            f'folder; {json_hint}set data_root to the image folder (and '
+            'ann_file to a text file of image paths to use a subset)')
+    store = store or suggest_store_path(data_root, ann_file)
+    raise DatasetConfigError(
+        f'SoCoDataset: data_root {data_root} does not exist; set data_root '
+        'to an image folder, then make its proposals with: '
+        f'{make_store_command(data_root, store, ann_file)}')
+
+
 def whole_image_box() -> np.ndarray:
     """A box covering any image: clipping to the image makes it the whole
     image, so the dataset does not decode the image to learn its size."""
     return np.array([[0, 0, 1e9, 1e9]], np.float32)
 
 
-__all__ = ['SoCoDataset', 'whole_image_box']
+__all__ = ['SoCoDataset', 'whole_image_box', 'make_store_command']
