@@ -269,6 +269,7 @@ def test_configs_build_without_custom_imports(name):
     assert 'custom_imports' not in cfg
     assert cfg.custom_hooks == [dict(type='MomentumTargetHook'),
                                 dict(type='QueueLengthCheckHook'),
+                                dict(type='SoCoDataHook'),
                                 dict(type='ExportMapHook')]
     model = MODELS.build(cfg.model)
     # the key network mirrors the query network, with no gradient

@@ -14,7 +14,7 @@ DOC = osp.join(REPO, 'docs', 'own_images.md')
 MARK = ('<!-- the three commands: '
         'tests/test_datasets/test_own_images_doc.py -->')
 # what the test adds to the doc's train command: a short run on 2 cores
-SHORT_RUN = ('--cfg-options train_cfg.max_iters=2'
+SHORT_RUN = ('--iters 2 --cfg-options'
              ' train_dataloader.batch_size=2 train_dataloader.num_workers=0'
              ' train_dataloader.persistent_workers=False'
              ' default_hooks.logger.interval=1')

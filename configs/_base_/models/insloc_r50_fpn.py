@@ -66,5 +66,6 @@ model = dict(
 custom_hooks = [
     dict(type='MomentumTargetHook'),
     dict(type='QueueLengthCheckHook'),
+    dict(type='SoCoDataHook'),  # counts / logs / stops on bad images
     dict(type='ExportMapHook')
 ]
