@@ -2,8 +2,10 @@
 coco_tiny val2017 equal to mmsoco.proposals.eval's, the small-object advice,
 and the pictures."""
 import json
+import os
 import os.path as osp
 import re
+import shutil
 import subprocess
 import sys
 
@@ -75,8 +77,19 @@ def val_store(coco_tiny, tmp_path_factory):
     return res.path
 
 
+@pytest.fixture(scope='module')
+def old_val_store(val_store, tmp_path_factory):
+    """The same store as one written before stores recorded image_stats."""
+    out = str(tmp_path_factory.mktemp('analyze_old') / 'store')
+    shutil.copytree(val_store, out)
+    os.remove(osp.join(out, 'image_stats.npy'))
+    assert not ProposalStore(out).has_image_stats
+    return out
+
+
 def test_tool_recall_equals_eval_on_coco_tiny(coco_tiny, val_store,
-                                              tmp_path, tool_env):
+                                              old_val_store, tmp_path,
+                                              tool_env):
     ann = osp.join(coco_tiny, 'annotations', 'instances_val2017.json')
     out = tmp_path / 'pictures'
     proc = run(tool_env, val_store, '--ann', ann, '--show', '2', '--out',
@@ -110,8 +123,16 @@ def test_tool_recall_equals_eval_on_coco_tiny(coco_tiny, val_store,
                     keys).num_gt
     assert ('warning: most GT boxes are outside' in text) == \
         (2 * elig_n < all_n)
-    # the sizes were read from the images (this store has no image_stats)
-    assert 'image sizes from the images in' in text
+    # the sizes come from the store's image_stats ...
+    assert 'image sizes from the store' in text
+    # ... or, for a store written before it recorded them, from the images,
+    # with the same statistics
+    old = run(tool_env, old_val_store, '--ann', ann)
+    assert old.returncode == 0, old.stderr[-3000:]
+    assert 'image sizes from the images in' in old.stdout
+    for label in expected:
+        pick = re.compile(re.escape(label) + r'\s+\d+\s+[\d.]+\s+[\d.]+')
+        assert pick.search(old.stdout).group(0) == pick.search(text).group(0)
 
     pictures = sorted(out.iterdir())
     assert len(pictures) == 2
@@ -153,7 +174,8 @@ def test_store_image_stats_give_the_same_statistics(val_store, tmp_path):
     assert len(part['rel_size']) == part['per_image'].sum()
 
 
-def test_tool_bad_input_one_line(tmp_path, tool_env, val_store):
+def test_tool_bad_input_one_line(tmp_path, tool_env, val_store,
+                                 old_val_store):
     proc = run(tool_env, str(tmp_path / 'nostore'))
     assert proc.returncode == 2
     assert proc.stderr.startswith('error: ') and 'not a proposal store' in \
@@ -166,6 +188,7 @@ def test_tool_bad_input_one_line(tmp_path, tool_env, val_store):
     assert proc.returncode == 2 and 'none of the images of' in proc.stderr
     proc = run(tool_env, val_store, '--show', '1')
     assert proc.returncode == 2 and '--show needs --out' in proc.stderr
-    proc = run(tool_env, val_store, '--image-root', str(tmp_path))
+    # sizes must be read from the images when the store lacks image_stats
+    proc = run(tool_env, old_val_store, '--image-root', str(tmp_path))
     assert proc.returncode == 2 and 'cannot read any image of' in \
         proc.stderr and 'pass --image-root' in proc.stderr

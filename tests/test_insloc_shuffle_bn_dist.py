@@ -51,6 +51,10 @@ def _worker(rank: int, port: int) -> None:
         assert torch.equal(shuffled[:, 0, 0, 0],
                            perm.view(WORLD, BATCH)[rank].float())
         assert torch.equal(unshuffle, torch.argsort(perm))
+        # both ranks done before either tears gloo down (a peer closing
+        # its pairs mid-flight aborted the other: "terminate called
+        # without an active exception", seen once)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

@@ -92,6 +92,7 @@ class RunLock:
                 time.sleep(0.1)
 
     def _try(self) -> 'RunLock':
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         for _ in range(10):  # the file may be replaced under us; retry
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:

@@ -26,6 +26,7 @@ def _worker(rank: int, port: int, results) -> None:
             results[rank] = 'went on'
         except TooManyBadImagesError as e:
             results[rank] = str(e)
+        dist.barrier()  # both ranks done before either tears gloo down
     finally:
         dist.destroy_process_group()
 
