@@ -9,7 +9,7 @@ seconds per image (wall clock / images, after the one-off numba compile) and
 images per second. Recall is that of the filter-eligible ground-truth boxes
 (non-crowd, w, h >= 32, aspect <= 3, 0.3 <= sqrt(wh / WH) <= 0.8) by a
 stored proposal at IoU >= 0.5 (mmsoco/proposals/eval.py, shared with
-tests/test_proposals_quality.py); boxes/img is the stored (filtered) count.
+tests/test_proposals/test_quality.py); boxes/img is the stored (filtered) count.
 A per-stage profile on one core says where the time goes.
 """
 import argparse

@@ -1,7 +1,7 @@
 """Each workaround in mmsoco/compat.py, exercised where the stack breaks.
 
 The two distributed patches are also covered end to end by
-tests/test_launch_dist.py and tests/test_launch_slurm.py.
+tests/integration/test_launch_dist.py and tests/integration/test_launch_slurm.py.
 """
 import os
 import subprocess

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command check of a CUDA machine set up as in the README's CUDA section
 # (about 10 minutes on one GPU). It runs, in order:
-#   1. tests/test_cuda.py (mmcv CUDA ops, GPU losses equal to CPU ones, AMP)
+#   1. tests/integration/test_cuda.py (mmcv CUDA ops, GPU losses equal to CPU ones, AMP)
 #   2. benchmarks/train_step.py: SoCo R50-FPN, fp16 AMP, batch 32 and 64
 #      (images/s per GPU, peak GPU memory)
 #   3. selective-search proposals for the images (cached for reruns)
@@ -98,7 +98,7 @@ step() {  # step NAME LIMIT_S CMD...: runs CMD, logs to RUN/NAME.log
 }
 
 # 1. the CUDA tests (all skip in the smoke run: CUDA is hidden)
-step test_cuda 300 "$PYTHON" -m pytest -q -p no:cacheprovider "$REPO/tests/test_cuda.py"
+step test_cuda 300 "$PYTHON" -m pytest -q -p no:cacheprovider "$REPO/tests/integration/test_cuda.py"
 
 # 2. train step
 step train_step 300 "$PYTHON" "$REPO/benchmarks/train_step.py" --config "$CONFIG" \
@@ -170,7 +170,7 @@ def add(check, setting, result, ok):
     table.append(f'| {check} | {setting} | {result} | {ok} |')
 
 
-add('tests/test_cuda.py', 'pytest', log_tail('test_cuda')[0].strip('= '),
+add('tests/integration/test_cuda.py', 'pytest', log_tail('test_cuda')[0].strip('= '),
     status('test_cuda'))
 ts = [r for r in rows if r['check'] == 'train_step']
 for r in ts:

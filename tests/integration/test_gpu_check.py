@@ -65,7 +65,7 @@ def test_cpu_smoke_runs_every_step_into_one_table(tool_env, tmp_path,
     body = [line for line in lines if line.startswith('| ') and
             not line.startswith('| check')]
     assert [line.split(' | ')[0] for line in body] == [
-        '| tests/test_cuda.py', '| train step', '| train step',
+        '| tests/integration/test_cuda.py', '| train step', '| train step',
         '| proposals', '| data loader', '| data loader', '| pretraining']
     assert 'skipped' in body[0]  # CUDA hidden: every CUDA test skips
     assert 'batch 2,' in body[1] and 'batch 3,' in body[2]

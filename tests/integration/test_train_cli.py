@@ -1,0 +1,139 @@
+"""tools/train.py turns command-line mistakes into one line naming them."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import REPO
+from .test_launch_dist import TOY_CONFIG
+
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+
+
+def run_train(args, tool_env, cwd=REPO):
+    return subprocess.run([sys.executable, TRAIN, *args], cwd=cwd,
+                          env=tool_env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode != 0
+    err = proc.stderr.strip().splitlines()
+    assert 'Traceback' not in proc.stderr
+    assert err[-1].startswith('error:'), proc.stderr[-2000:]
+    for needle in needles:
+        assert needle in err[-1], err[-1]
+
+
+@pytest.mark.parametrize('args, needles', [
+    (['configs/no_such_config.py'], ['no_such_config.py', 'not found']),
+    ([TOY_CONFIG, '--launcher', 'mpi'], ["'mpi'", 'pytorch', 'slurm']),
+    ([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iter=1'],
+     ["'train_cfg.max_iter'", 'does not exist']),
+    ([TOY_CONFIG, '--cfg-options', 'nosuch.key=1'], ["'nosuch.key'"]),
+    ([TOY_CONFIG, '--resume', 'missing.pth'], ['missing.pth']),
+    ([TOY_CONFIG, '--cfg-options', 'foo'], ["'foo'", 'key=value']),
+    ([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iters=2', '=3'],
+     ["'=3'", 'key=value']),
+    ([TOY_CONFIG, '--launcher', 'pytorch'],
+     ['--launcher pytorch', 'RANK', 'WORLD_SIZE', 'tools/dist_train.sh']),
+    ([TOY_CONFIG, '--launcher', 'slurm'],
+     ['--launcher slurm', 'SLURM_PROCID', 'tools/slurm_train.sh']),
+])
+def test_bad_input_gives_one_line(args, needles, tool_env):
+    for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT',
+                 'SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'):
+        tool_env.pop(name, None)  # as when run by hand, outside a launcher
+    assert_one_line_error(run_train(args, tool_env), *needles)
+
+
+def test_launcher_env_check_accepts_a_launched_process():
+    """The check refuses only what mmengine would die on."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('mmsoco_train_tool', TRAIN)
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    torchrun = dict(RANK='1', WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
+                    MASTER_PORT='29500', LOCAL_RANK='1')
+    train.check_launcher_env('pytorch', torchrun)
+    train.check_launcher_env('none', {})
+    train.check_launcher_env('slurm', dict(
+        SLURM_PROCID='0', SLURM_NTASKS='2', SLURM_NODELIST='n1'))
+    del torchrun['MASTER_PORT']
+    with pytest.raises(train.UsageError, match=r'needs MASTER_PORT in'):
+        train.check_launcher_env('pytorch', torchrun)
+
+
+def test_existing_cfg_options_train(tmp_path, tool_env):
+    proc = run_train([TOY_CONFIG, '--work-dir', str(tmp_path),
+                      '--cfg-options', 'train_cfg.max_iters=2',
+                      'model.width=4'], tool_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import torch
+    record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
+    assert record['iters'] == [0, 1]
+    assert record['params']['body.0.weight'].shape == (4, 4)
+
+
+def test_amp_runs_on_cpu(tmp_path, tool_env):
+    """--amp: fp16 + loss scaling on CUDA; on the CPU, bf16 autocast."""
+    proc = run_train([TOY_CONFIG, '--work-dir', str(tmp_path), '--amp',
+                      '--cfg-options', 'train_cfg.max_iters=2'], tool_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import torch
+    expected = 'AmpOptimWrapper' if torch.cuda.is_available() else \
+        'CPUAmpOptimWrapper'
+    assert f"type='{expected}'" in proc.stdout + proc.stderr
+    record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
+    assert record['dtype'] == ('torch.float16' if torch.cuda.is_available()
+                               else 'torch.bfloat16')
+
+
+def test_missing_pretrained_file_gives_one_line(coco_tiny, tmp_path,
+                                                tool_env):
+    cfg = osp.join(REPO, 'configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py')
+    root = osp.join(coco_tiny, '')
+    proc = run_train([
+        cfg, '--work-dir', str(tmp_path), '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={root}annotations/instances_val2017.json',
+        'model.init_cfg.checkpoint=/no/such/soco_mmdet.pth'
+    ], tool_env)
+    assert_one_line_error(proc, '/no/such/soco_mmdet.pth', 'not found',
+                          'tools/export_weights.py')
+
+
+SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r50_fpn_demo.py')
+
+
+@pytest.mark.parametrize('body, needles', [
+    ('model = dict(backbone=dict(dept=18))',
+     ['model.backbone.dept', "'dept'", 'closest: depth']),
+    ("train_dataloader = dict(dataset=dict(data_rot='data/x'))",
+     ['train_dataloader.dataset.data_rot', 'closest: data_root']),
+    ("model = dict(type='SoCoo')",
+     ['model.type', "'SoCoo'", 'closest: SoCo']),
+    ("train_dataloader = dict(dataset=dict(pipeline=["
+     "dict(type='LoadImageFromFil')]))",
+     ['pipeline[0].type', 'LoadImageFromFile']),
+])
+def test_config_typos_give_one_line(body, needles, tmp_path, tool_env):
+    """Misspelt types and keywords in a config file: one line naming the
+    key and the closest valid names, before anything is built."""
+    cfg = tmp_path / 'typo.py'
+    cfg.write_text(f'_base_ = [{SOCO_DEMO!r}]\n{body}\n')
+    proc = run_train([str(cfg), '--work-dir', str(tmp_path / 'w')], tool_env)
+    assert_one_line_error(proc, *needles)
+    assert not (tmp_path / 'w').exists() or not any(
+        (tmp_path / 'w').rglob('*.pth'))
+
+
+@pytest.mark.parametrize('args, needles', [
+    ([SOCO_DEMO, '--cfg-options', 'max_iters=2'],
+     ["'max_iters'", 'drives nothing', 'train_cfg.max_iters', '--iters']),
+    ([SOCO_DEMO, '--iters', '0'], ['--iters must be at least 1']),
+])
+def test_cfg_options_that_drive_nothing(args, needles, tool_env):
+    assert_one_line_error(run_train(args, tool_env), *needles)
