@@ -3,21 +3,14 @@
 # ResNet-50 stages 1-3 -> RoIAlign 14x14 on C4 (stride 16) -> res5 (mmdet
 # ResLayer, `shared_head.layer4`); the method pools it to 2048-d. A method's
 # base sets the type and its own modules and overrides only what differs.
-norm_cfg = dict(type='BN', requires_grad=True)
+_base_ = ['./resnet50.py']
+norm_cfg = _base_.norm_cfg  # BN, as resnet50.py's
 model = dict(
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
     backbone=dict(
-        type='mmdet.ResNet',
-        depth=50,
         num_stages=3,
         strides=(1, 2, 2),
         dilations=(1, 1, 1),
-        out_indices=(2, ),
-        frozen_stages=-1,
-        style='pytorch',
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        zero_init_residual=False),
+        out_indices=(2, )),
     shared_head=dict(
         type='mmdet.ResLayer',
         depth=50,

@@ -5,19 +5,9 @@
 # (mmdet's Shared4Conv1FCBBoxHead layout, FC 1024). A method's base sets
 # the type and its own modules (projector, predictor, queues) and overrides
 # only what differs (norm, initialisation).
-norm_cfg = dict(type='BN', requires_grad=True)
+_base_ = ['./resnet50.py']
+norm_cfg = _base_.norm_cfg  # BN, as resnet50.py's
 model = dict(
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
-    backbone=dict(
-        type='mmdet.ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=-1,
-        style='pytorch',
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        zero_init_residual=False),
     neck=dict(
         type='mmdet.FPN',
         in_channels=[256, 512, 1024, 2048],
