@@ -1,8 +1,4 @@
-# InsLoc R50-FPN, 400 epochs: the 200-epoch recipe with a longer cosine.
-_base_ = ['./insloc_r50_fpn_200ep.py']
-max_epochs = 400
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
-         by_epoch=True, begin=0, end=max_epochs)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+# The old name of insloc_r50_fpn_8xb32-400e_in1k.py,
+# kept for one release (mm's naming: {algo}_{backbone}_{gpus}xb{batch}-
+# {schedule}_{dataset}); use the new name.
+_base_ = ['./insloc_r50_fpn_8xb32-400e_in1k.py']

@@ -1,10 +1,10 @@
 # SoCo on your own images (docs/own_images.md): a template to copy and edit.
 # ResNet-18 FPN of the R18 family of mmsoco (128-channel FPN, 4conv1fc head
-# 128 / 512, as configs/soco_r50_fpn_demo.py, so the export loads into
-# configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py), small views
-# 160 / 160 / 80, the recipe's augmentations, LARS at LR 1.0 per 256 images
-# (x batch/256: 0.25 at one GPU x 64), warm-up over the first tenth of the
-# run, per-iteration cosine to 1e-6, SyncBN (plain BN in one process).
+# 128 / 512, as configs/soco_r18_fpn_1xb4-12iter_demo.py, so the export
+# loads into configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py), small
+# views 160 / 160 / 80, the recipe's augmentations, LARS at LR 1.0 per 256
+# images (x batch/256: 0.25 at one GPU x 64), warm-up over the first tenth
+# of the run, per-iteration cosine to 1e-6, SyncBN (plain BN in one process).
 #   python tools/generate_proposals.py data/my_images data/my_images_proposals
 #   python tools/train.py configs/soco_r18_fpn_custom.py
 # Every number below that depends on the length is computed here from
@@ -13,7 +13,7 @@
 _base_ = [
     './_base_/models/soco_r50_fpn.py',
     './_base_/datasets/soco_imagenet.py',
-    './_base_/default_runtime.py',
+    './_base_/soco_runtime.py',
 ]
 
 # -- your data

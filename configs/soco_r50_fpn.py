@@ -1,18 +1,4 @@
-# SoCo R50-FPN, 100 epochs on ImageNet-1k (docs/algorithms.md, SoCo):
-# views 224 / 224 / 112 with in-box cutout, LARS, LR 1.0 x batch / 256
-# (8.0 at 16 GPUs x 128), 10-epoch warm-up from LR / 100, per-iteration
-# cosine to 1e-6, weight decay 1e-5, SyncBN, EMA target 0.99 -> 1.
-#   tools/dist_train.sh configs/soco_r50_fpn.py 8 [--amp]
-_base_ = [
-    './_base_/models/soco_r50_fpn.py',
-    './_base_/datasets/soco_imagenet.py',
-    './_base_/schedules/soco_lars_100ep.py',
-    './_base_/default_runtime.py',
-]
-
-train_dataloader = dict(batch_size=128)  # per GPU
-
-# AMP switch (the reference trains with mixed precision): True, or --amp, or
-# --cfg-options use_amp=True, makes tools/train.py train with AmpOptimWrapper
-# (fp16, dynamic loss scaling) on CUDA, CPUAmpOptimWrapper (bf16) on the CPU.
-use_amp = False
+# The old name of soco_r50_fpn_16xb128-100e_in1k.py,
+# kept for one release (mm's naming: {algo}_{backbone}_{gpus}xb{batch}-
+# {schedule}_{dataset}); use the new name.
+_base_ = ['./soco_r50_fpn_16xb128-100e_in1k.py']

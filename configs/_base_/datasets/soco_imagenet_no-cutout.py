@@ -3,8 +3,8 @@ _base_ = ['./soco_imagenet.py']
 
 train_pipeline = [
     dict(type='LoadImageRGB'),
-    {{_base_.soco_views}},
-    {{_base_.byol_colour}},
+    _base_.soco_views,
+    _base_.byol_colour,
     dict(type='PackSoCoInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -4,22 +4,11 @@ _base_ = ['./soco_lars_100ep.py']
 
 max_epochs = 400
 warmup_epochs = 10
+# the 100-epoch warm-up as it is, the cosine stretched to max_epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        end_factor=1.0,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
-        eta_min=1e-6,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1],
+         T_max=max_epochs - warmup_epochs,
+         end=max_epochs),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
