@@ -1,4 +1,4 @@
-"""InsLoc's demo, `python tools/train.py configs/insloc_r50_fpn_demo.py`,
+"""InsLoc's demo, `python tools/train.py configs/insloc_r18_fpn_1xb4-8iter_demo.py`,
 shortened to 2 iterations: demo images built from scratch, training on the
 composite pipeline, checkpoint; and a queue shorter than the global batch
 stopping the same command with one line."""
@@ -15,7 +15,7 @@ from ..conftest import REPO
 def train(tool_env, *args):
     return subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-         osp.join(REPO, 'configs', 'insloc_r50_fpn_demo.py'), *args],
+         osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'), *args],
         cwd=REPO, env=tool_env, capture_output=True, text=True, timeout=600)
 
 

@@ -1,4 +1,4 @@
-"""The README's main job, `python tools/train.py configs/soco_r50_fpn_demo.py`,
+"""The README's main job, `python tools/train.py configs/soco_r18_fpn_1xb4-12iter_demo.py`,
 shortened to 2 iterations: demo set built from scratch, training, checkpoint,
 and a resume that continues from it."""
 import os.path as osp
@@ -14,7 +14,7 @@ from ..conftest import REPO
 def train(tool_env, *args):
     return subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-         osp.join(REPO, 'configs', 'soco_r50_fpn_demo.py'), *args],
+         osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'), *args],
         cwd=REPO, env=tool_env, capture_output=True, text=True, timeout=600)
 
 
