@@ -1,6 +1,7 @@
+from .loss_curve_hook import LossCurveHook, plot_curves, save_figure
 from .queue_length_check_hook import QueueLengthCheckHook, QueueTooShortError
 from .soco_data_hook import SoCoDataHook
 from .soco_target_hook import SoCoTargetHook
 
 __all__ = ['SoCoTargetHook', 'SoCoDataHook', 'QueueLengthCheckHook',
-           'QueueTooShortError']
+           'QueueTooShortError', 'LossCurveHook', 'plot_curves', 'save_figure']
