@@ -1,8 +1,8 @@
 """Box k-NN probe: random initialisation vs mmsoco pretraining of increasing
 length, on the CPU (or a GPU).
 
-    python benchmarks/probe.py [--data-root DIR] [--iters 150 300 600]
-        [--algos soco insloc] [--batch 8] [--view-size 128] [--seeds 0 1 2]
+    python benchmarks/probe.py [--data-root DIR] [--iters 50 100 200]
+        [--algos soco insloc] [--batch 8] [--view-size 96] [--seeds 0 1 2]
         [--device cpu|cuda] [--work-dir work_dirs/bench_probe]
 
 Pretrains the ResNet-18 FPN of configs/soco_r50_fpn_demo.py and
@@ -10,21 +10,20 @@ configs/insloc_r50_fpn_demo.py on the *unlabelled* images of
 DATA_ROOT/train2017 (SoCo: selective-search proposals first) at reduced view
 sizes (SoCo: V/V/V2 views, InsLoc: V canvas) with each config's LR rule
 (LR x batch / 256), warm-up and cosine over max(--iters) iterations. The
-box probe (BoxProbeValLoop + BoxKNNProbe, as a user's val_evaluator:
-train2017 boxes vote for val2017 boxes) runs at iteration 0 and every
-gcd(--iters) iterations of that one run. The random-initialisation rows are
-the same network at --seeds. Prints a Markdown table and the machine load,
+box probe (BoxProbeValLoop + BoxKNNProbe, a user's val_evaluator:
+train2017 boxes vote for val2017 boxes) runs after each of --iters
+iterations of that one run. The random-initialisation rows (iteration 0)
+are the same network at --seeds. The device is mmengine's choice (CUDA
+when available) for pretraining, --device for the random rows. Prints a Markdown table and the machine load,
 writes WORK_DIR/probe_benchmark.png and WORK_DIR/probe_benchmark.json; a
 finished algorithm's rows are reused when the command is run again.
 """
 import argparse
 import json
-import math
 import os
 import os.path as osp
 import sys
 import time
-from functools import reduce
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -39,16 +38,19 @@ COLUMNS = ('head_top1', 'head_mean_acc', 'head_mean_cos', 'c5_top1',
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data-root', default=DEFAULT_DATA)
-    p.add_argument('--iters', type=int, nargs='+', default=[150, 300, 600],
+    p.add_argument('--iters', type=int, nargs='+', default=[50, 100, 200],
                    help='probe points (one run of max(iters) iterations)')
     p.add_argument('--algos', nargs='+', default=['soco', 'insloc'],
                    choices=sorted(CONFIGS))
     p.add_argument('--batch', type=int, default=8)
-    p.add_argument('--view-size', type=int, default=128,
+    p.add_argument('--view-size', type=int, default=96,
                    help='SoCo views V/V/V/2, InsLoc canvas V (recipe: 224 '
                    'and 256)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                    help='random-initialisation seeds')
+    p.add_argument('--probe-scale', type=int, nargs=2, default=[400, 240],
+                   metavar=('LONG', 'SHORT'),
+                   help='probe image size limits (tools/probe.py: 533 320)')
     p.add_argument('--workers', type=int, default=1,
                    help='data loader workers')
     p.add_argument('--device', default='cpu')
@@ -56,9 +58,10 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def probe_data(root: str) -> dict:
+def probe_data(root: str, scale) -> dict:
     ann = osp.join(root, 'annotations', 'instances_{}2017.json')
-    return dict(type='BoxProbeDataset', ann_file=ann.format('val'),
+    return dict(type='BoxProbeDataset', scale=tuple(scale),
+                ann_file=ann.format('val'),
                 img_dir=osp.join(root, 'val2017'),
                 bank_ann_file=ann.format('train'),
                 bank_img_dir=osp.join(root, 'train2017'))
@@ -93,14 +96,15 @@ def pretrain_config(args, algo: str, work_dir: str):
     if algo == 'insloc':
         cfg.model.queue_len = max(cfg.model.queue_len, args.batch)
     total = max(args.iters)
-    interval = reduce(math.gcd, args.iters)
+    # the probe runs at exactly --iters (the Record hook calls the val loop)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total,
-                         val_interval=interval)
+                         val_begin=total + 1, val_interval=total + 1)
     cfg.param_scheduler = iteration_schedule(total)
     cfg.val_dataloader = dict(batch_size=8, num_workers=0,
                               sampler=dict(type='DefaultSampler',
                                            shuffle=False),
-                              dataset=probe_data(args.data_root))
+                              dataset=probe_data(args.data_root,
+                                                 args.probe_scale))
     cfg.val_evaluator = dict(type='BoxKNNProbe')
     cfg.val_cfg = dict(type='BoxProbeValLoop')
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=25)
@@ -109,7 +113,6 @@ def pretrain_config(args, algo: str, work_dir: str):
                                         max_keep_ckpts=1)
     cfg.work_dir = work_dir
     cfg.experiment_name = f'bench_probe_{algo}_{int(time.time())}'
-    cfg.device = args.device
     cfg.log_level = 'WARNING'
     return cfg
 
@@ -128,21 +131,23 @@ def pretrain_rows(args, algo: str) -> list:
     class Record(Hook):
         priority = 'LOWEST'
 
-        def before_train(self, runner):
-            runner.val_loop.run()  # the probe at iteration 0
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            if runner.iter + 1 in args.iters:
+                runner.val_loop.run()
 
         def after_val_epoch(self, runner, metrics=None):
             m = {k.split('/', 1)[-1]: float(v) for k, v in metrics.items()}
-            rows.append(dict(init=algo, iters=runner.iter,
+            rows.append(dict(init=algo, iters=runner.iter + 1,
                              seconds=time.time() - start, **m))
-            print(f'[bench] {algo} iteration {runner.iter}: head top1 '
+            print(f'[bench] {algo} iteration {runner.iter + 1}: head top1 '
                   f'{m["head_top1"]:.3f}, c5 top1 {m["c5_top1"]:.3f}, head '
                   f'cos {m["head_mean_cos"]:.2f}', flush=True)
 
-    cfg = pretrain_config(args, algo, work)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [Record()]
+    runner = Runner.from_cfg(pretrain_config(args, algo, work))
+    runner.register_hook(Record())
     start = time.time()
-    Runner.from_cfg(cfg).train()
+    runner.train()
     write_json(done, rows)
     return rows
 
@@ -152,7 +157,7 @@ def random_rows(args) -> list:
 
     from mmsoco.evaluation import (BoxProbeDataset, ProbeNet,
                                    model_from_config, run_probe)
-    data = probe_data(args.data_root)
+    data = probe_data(args.data_root, args.probe_scale)
     data.pop('type')
     dataset = BoxProbeDataset(**data)
     rows = []
@@ -202,6 +207,7 @@ def plot(rows: list, path: str) -> None:
             vals = [r[key] for r in rand]
             ax.axhspan(min(vals), max(vals), color='grey', alpha=0.3,
                        label=f'random init ({len(vals)} seeds)')
+            ax.plot([0] * len(vals), vals, 'kx')
         if key.endswith('top1') and rows:
             ax.axhline(rows[0]['majority_top1'], color='k', ls=':',
                        lw=0.8, label='majority class')

@@ -319,3 +319,17 @@ def test_demo_probe_config():
     assert cfg.val_dataloader.dataset.type == 'BoxProbeDataset'
     assert cfg.train_cfg.val_interval == 6 and cfg.train_cfg.max_iters == 12
     assert cfg.default_hooks.loss_curve.type == 'LossCurveHook'
+
+
+def test_loss_curve_history_stays_bounded():
+    from types import SimpleNamespace
+
+    from mmsoco.engine.hooks import LossCurveHook
+    hook = LossCurveHook(max_points=4)
+    runner = SimpleNamespace(iter=0)
+    for i in range(9):
+        runner.iter = i
+        hook.after_train_iter(runner, i, outputs=dict(loss=torch.tensor(
+            float(i))))
+    # 8 points were halved to 4 (pairs averaged), then one more came
+    assert hook.losses == [(2, 0.5), (4, 2.5), (6, 4.5), (8, 6.5), (9, 8.)]

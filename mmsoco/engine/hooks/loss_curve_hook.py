@@ -52,6 +52,14 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
             os.remove(tmp)
 
 
+def halve(points: Sequence[Tuple[int, float]]) -> List[Tuple[int, float]]:
+    """Average neighbouring (iteration, value) pairs: half the points, at
+    the later iteration of each pair (an odd last point is kept)."""
+    out = [(b[0], (a[1] + b[1]) / 2)
+           for a, b in zip(points[0::2], points[1::2])]
+    return out + list(points[len(out) * 2:])
+
+
 @HOOKS.register_module()
 class LossCurveHook(Hook):
     """Records the total loss of every training iteration and the
@@ -63,6 +71,8 @@ class LossCurveHook(Hook):
     Args:
         filename: PNG name inside the run's work_dir.
         metric_keys: substrings selecting the metrics to draw.
+        max_points: past twice this many recorded losses, neighbouring
+            pairs are averaged (long runs keep a bounded history).
     """
 
     priority = 'LOW'
@@ -70,8 +80,10 @@ class LossCurveHook(Hook):
 
     def __init__(self, filename: str = 'loss.png',
                  metric_keys: Sequence[str] = ('top1', 'mean_acc',
-                                               'mean_cos')):
+                                               'mean_cos'),
+                 max_points: int = 5000):
         self.filename = filename
+        self.max_points = max_points
         self.metric_keys = tuple(metric_keys)
         self.losses: List[Tuple[int, float]] = []
         self.metrics: List[Tuple[int, Dict[str, float]]] = []
@@ -81,6 +93,8 @@ class LossCurveHook(Hook):
         if outputs and 'loss' in outputs:
             self.losses.append((runner.iter + 1,
                                 float(outputs['loss'].detach())))
+            if len(self.losses) >= 2 * self.max_points:
+                self.losses = halve(self.losses)
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None):
         picked = {k: float(v) for k, v in (metrics or {}).items()
