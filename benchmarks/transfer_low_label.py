@@ -16,7 +16,9 @@ and from random initialisation, once per seed, and evaluated on val2017
 (COCO box AP over those classes; the score threshold is 0 so that short
 runs still give AP). Prints per-seed AP / AP50 and mean +- std (sample std,
 n - 1) per initialisation, with the machine load. Every run is reused when
-the command is run again (work_dir/finetune_<init>_seed<S>/metrics.json).
+the command is run again (work_dir/finetune_<init>[-<file id>]_seed<S>/
+metrics.json; the file id keeps runs from different pretrained files
+apart).
 
 GPU / larger settings: --device cuda --arch r50 --all-classes
 --pretrain-iters 2000 --finetune-iters 2000 --rois 512
@@ -49,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument('--pretrain-iters', type=int, default=300)
     p.add_argument('--pretrain-batch', type=int, default=8)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--finetune-iters', type=int, default=150)
+    p.add_argument('--finetune-iters', type=int, default=100)
     p.add_argument('--classes', nargs='+', default=FREQUENT)
     p.add_argument('--all-classes', action='store_true',
                    help='every COCO class instead of --classes')
@@ -135,9 +137,42 @@ def pretrained_export(args) -> str:
     try:
         if is_export(read_checkpoint(ckpt)[1]):
             return ckpt  # an export already
-        return chain.export(ckpt, osp.join(work, 'pretrain_export.pth'))
+        return chain.export(ckpt, osp.join(work, f'export_{tag(ckpt)}.pth'))
     except ExportError as e:
         raise SystemExit(f'error: --pretrained: {e}') from None
+
+
+def tag(path: str) -> str:
+    """Short id of a file (path, size, mtime): results made from another
+    pretrained file are never reused for this one."""
+    import hashlib
+    st = os.stat(path)
+    key = f'{osp.abspath(path)}:{st.st_size}:{st.st_mtime_ns}'
+    return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+
+def check_settings(args):
+    """Results in a work dir are reused: refuse one made with other
+    fine-tuning settings (returns the one-line problem, or None)."""
+    import json
+    keys = ('classes', 'all_classes', 'finetune_iters', 'scale', 'arch',
+            'rois', 'test_proposals')
+    mine = {k: getattr(args, k) for k in keys}
+    path = osp.join(args.work_dir, 'settings.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            theirs = json.load(f)
+        if theirs != mine:
+            diff = sorted(k for k in keys if theirs.get(k) != mine[k])
+            return (f'--work-dir {args.work_dir} holds results of other '
+                    f'settings ({", ".join(diff)} differ); pass another '
+                    '--work-dir')
+        return None
+    os.makedirs(args.work_dir, exist_ok=True)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(mine, f)
+    os.replace(path + '.tmp', path)
+    return None
 
 
 def summarise(results: dict) -> str:
@@ -185,6 +220,10 @@ def main(argv=None) -> int:
               f'({(time.time() - t0) / 60:.1f} min)', flush=True)
     if 'random' in args.inits:
         inits['random'] = ''
+    problem = check_settings(args)
+    if problem:
+        print(f'error: {problem}', file=sys.stderr)
+        return 2
     opts = finetune_options(args)
     if args.device == 'cpu':
         opts['env_cfg.cudnn_benchmark'] = False
@@ -192,9 +231,10 @@ def main(argv=None) -> int:
     for seed in args.seeds:
         for name, ckpt in inits.items():
             t = time.time()
+            run = name if not ckpt else f'{name}-{tag(ckpt)}'
             m = chain.finetune_and_evaluate(
                 FINETUNE, args.data_root, ckpt,
-                osp.join(args.work_dir, f'finetune_{name}_seed{seed}'),
+                osp.join(args.work_dir, f'finetune_{run}_seed{seed}'),
                 args.finetune_iters, opts, seed=seed)
             results[name][seed] = m
             print(f'[bench] {name} seed {seed}: box AP '
