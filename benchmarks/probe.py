@@ -13,8 +13,9 @@ sizes (SoCo: V/V/V2 views, InsLoc: V canvas) with each config's LR rule
 box probe (BoxProbeValLoop + BoxKNNProbe, a user's val_evaluator:
 train2017 boxes vote for val2017 boxes) runs after each of --iters
 iterations of that one run. The random-initialisation rows (iteration 0)
-are the same network at --seeds. The device is mmengine's choice (CUDA
-when available) for pretraining, --device for the random rows. Prints a Markdown table and the machine load,
+are each algorithm's own network (config) at --seeds. The device is
+mmengine's choice (CUDA when available) for pretraining, --device for the
+random rows. Prints a Markdown table and the machine load,
 writes WORK_DIR/probe_benchmark.png and WORK_DIR/probe_benchmark.json; a
 finished algorithm's rows are reused when the command is run again.
 """
@@ -152,24 +153,38 @@ def pretrain_rows(args, algo: str) -> list:
     return rows
 
 
-def random_rows(args) -> list:
+def random_rows(args, algo: str) -> list:
+    """The algorithm's own network at random initialisation, per seed (the
+    configs differ: SoCo zero-initialises the last BN of each residual
+    block, InsLoc does not)."""
     import torch
 
     from mmsoco.evaluation import (BoxProbeDataset, ProbeNet,
                                    model_from_config, run_probe)
+    done = osp.join(args.work_dir, algo, 'random_rows.json')
+    rows = []
+    if osp.isfile(done):
+        with open(done) as f:
+            rows = [r for r in json.load(f)
+                    if int(r['init'].rsplit(' ', 1)[-1]) in args.seeds]
+    seen = {int(r['init'].rsplit(' ', 1)[-1]) for r in rows}
     data = probe_data(args.data_root, args.probe_scale)
     data.pop('type')
-    dataset = BoxProbeDataset(**data)
-    rows = []
+    dataset = None
     for seed in args.seeds:
+        if seed in seen:
+            continue
+        dataset = dataset or BoxProbeDataset(**data)
         start = time.time()
-        model = model_from_config(CONFIGS['soco'], seed).to(args.device)
+        model = model_from_config(CONFIGS[algo], seed).to(args.device)
         with torch.no_grad():
             m = run_probe(ProbeNet.from_model(model), dataset)
-        rows.append(dict(init=f'random seed {seed}', iters=0,
+        rows.append(dict(init=f'random {algo} seed {seed}', iters=0,
                          seconds=time.time() - start, **m))
-        print(f'[bench] random seed {seed}: head top1 {m["head_top1"]:.3f}'
-              f', c5 top1 {m["c5_top1"]:.3f}', flush=True)
+        print(f'[bench] random {algo} seed {seed}: head top1 '
+              f'{m["head_top1"]:.3f}, c5 top1 {m["c5_top1"]:.3f}',
+              flush=True)
+        write_json(done, rows)
     return rows
 
 
@@ -197,22 +212,24 @@ def plot(rows: list, path: str) -> None:
     from mmsoco.engine.hooks import save_figure
     fig = Figure(figsize=(12, 3.8))
     axes = fig.subplots(1, 3)
-    rand = [r for r in rows if r['init'].startswith('random')]
+    algos = [r['init'] for r in rows if not r['init'].startswith('random')]
+    algos = list(dict.fromkeys(algos))
     for ax, key in zip(axes, ('head_top1', 'c5_top1', 'head_mean_cos')):
-        for algo in sorted({r['init'] for r in rows} - {
-                r['init'] for r in rand}):
+        for i, algo in enumerate(algos):
+            colour = f'C{i}'
             pts = [(r['iters'], r[key]) for r in rows if r['init'] == algo]
-            ax.plot(*zip(*pts), marker='o', label=algo)
-        if rand:
-            vals = [r[key] for r in rand]
-            ax.axhspan(min(vals), max(vals), color='grey', alpha=0.3,
-                       label=f'random init ({len(vals)} seeds)')
-            ax.plot([0] * len(vals), vals, 'kx')
+            rand = [r[key] for r in rows
+                    if r['init'].startswith(f'random {algo} ')]
+            if rand:
+                ax.axhspan(min(rand), max(rand), color=colour, alpha=0.15,
+                           label=f'{algo} random init ({len(rand)} seeds)')
+                ax.plot([0] * len(rand), rand, 'x', color=colour)
+            ax.plot(*zip(*pts), marker='o', color=colour, label=algo)
         if key.endswith('top1') and rows:
             ax.axhline(rows[0]['majority_top1'], color='k', ls=':',
                        lw=0.8, label='majority class')
         ax.set(xlabel='pretraining iterations', title=key.replace('_', ' '))
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -231,9 +248,9 @@ def main(argv=None) -> int:
     init_default_scope('mmsoco')
     args.work_dir = osp.abspath(args.work_dir)
     load0, t0 = os.getloadavg(), time.time()
-    rows = random_rows(args)
+    rows = []
     for algo in args.algos:
-        rows += pretrain_rows(args, algo)
+        rows += random_rows(args, algo) + pretrain_rows(args, algo)
     load1 = os.getloadavg()
     write_json(osp.join(args.work_dir, 'probe_benchmark.json'), rows)
     png = osp.join(args.work_dir, 'probe_benchmark.png')
