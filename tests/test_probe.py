@@ -273,6 +273,7 @@ def test_probe_as_val_evaluator_in_a_runner(probe_set, coco_tiny, tmp_path):
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     assert not [n for n in os.listdir(runner.work_dir)
                 if n.startswith('.tmp_')]
+    assert os.stat(png).st_mode & 0o044  # readable by others (no 0600)
     ckpt = torch.load(osp.join(runner.work_dir, 'iter_2.pth'),
                       weights_only=False)
     assert len(ckpt['meta']['loss_curve']['losses']) == 2

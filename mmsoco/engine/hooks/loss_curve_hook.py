@@ -46,6 +46,9 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, format='png')
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> a normal file
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
