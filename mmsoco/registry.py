@@ -28,13 +28,14 @@ from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZER
 from mmengine.registry import Registry
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS,
+                 locations=['mmsoco.evaluation'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS,
                  locations=['mmsoco.engine.hooks'])
 LOG_PROCESSORS = Registry('log processor', parent=MMENGINE_LOG_PROCESSORS)
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
-                    locations=['mmsoco.datasets'])
+                    locations=['mmsoco.datasets', 'mmsoco.evaluation'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
                          locations=['mmsoco.datasets'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
@@ -60,9 +61,10 @@ PARAM_SCHEDULERS = Registry('parameter scheduler',
                             parent=MMENGINE_PARAM_SCHEDULERS,
                             locations=['mmsoco.engine.optimizers'])
 
-# mmsoco adds no metrics yet: these children only let
-# ``default_scope='mmsoco'`` fall through to mmengine / mmdet ones.
-METRICS = Registry('metric', parent=MMENGINE_METRICS)
+# the box k-NN probe (mmsoco.evaluation); other metrics, evaluators and
+# visualizers fall through to mmengine / mmdet ones.
+METRICS = Registry('metric', parent=MMENGINE_METRICS,
+                   locations=['mmsoco.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,

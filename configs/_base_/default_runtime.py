@@ -4,6 +4,7 @@ default_scope = 'mmsoco'
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
+    loss_curve=dict(type='LossCurveHook'),  # work_dir/loss.png at the end
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),

@@ -178,7 +178,8 @@ def test_demo_config():
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.sampler.type == 'SeededInfiniteSampler'
     assert cfg.train_dataloader.dataset.build_demo
-    assert cfg.auto_scale_lr.enable is False
+    # LR 1.0 per 256 images, scaled to the real batch (tests/test_demo_lr.py)
+    assert dict(cfg.auto_scale_lr) == dict(enable=True, base_batch_size=256)
     assert cfg.optim_wrapper.optimizer.lr == 1.0
     assert cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=12)
     assert {n.type for n in dict(norm_cfgs(cfg.model)).values()} == {

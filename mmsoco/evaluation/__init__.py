@@ -1,0 +1,17 @@
+"""Evaluation of pretrained features: the box k-NN probe."""
+from .box_knn_probe import BoxKNNProbe
+from .box_probe_dataset import BoxProbeDataset
+from .box_probe_val_loop import BoxProbeValLoop
+from .knn import (classification_accuracy, knn_class_scores, knn_evaluate,
+                  mean_pairwise_cosine)
+from .probe_arch import probe_arch
+from .probe_net import ProbeNet, eval_mode
+from .run_probe import (ProbeInputError, load_probe_net, model_from_config,
+                        run_probe, summary_line)
+
+__all__ = [
+    'BoxKNNProbe', 'BoxProbeDataset', 'BoxProbeValLoop', 'ProbeNet',
+    'classification_accuracy', 'eval_mode', 'knn_class_scores',
+    'knn_evaluate', 'mean_pairwise_cosine', 'probe_arch', 'ProbeInputError',
+    'load_probe_net', 'model_from_config', 'run_probe', 'summary_line'
+]
