@@ -189,11 +189,8 @@ def random_rows(args, algo: str) -> list:
 
 
 def write_json(path: str, obj) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    from mmsoco.utils.atomic import atomic_write
+    atomic_write(path, json.dumps(obj, indent=1))
 
 
 def table(rows: list) -> str:

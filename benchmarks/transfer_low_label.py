@@ -174,10 +174,8 @@ def check_settings(args):
                     f'settings ({", ".join(diff)} differ); pass another '
                     '--work-dir')
         return None
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(path + '.tmp', 'w') as f:
-        json.dump(mine, f)
-    os.replace(path + '.tmp', path)
+    from mmsoco.utils.atomic import atomic_write
+    atomic_write(path, json.dumps(mine))
     return None
 
 

@@ -39,3 +39,17 @@ class CrashBeforeIter(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.iter == self.at:
             raise Crash(f'killed before iteration {self.at}')
+
+
+class CrashAfter(Hook):
+    """Simulate a killed job: raise after iteration ``at`` (checkpoint
+    already written, since the checkpoint hook runs first)."""
+    priority = 'LOWEST'
+
+    def __init__(self, at: int):
+        self.at = at
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter == self.at:
+            raise Crash(f'killed after iteration {self.at}')

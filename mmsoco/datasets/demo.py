@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import cv2
 
+from mmsoco.utils.atomic import publish_dir
+
 # Files in skimage/data that are real photographs (not textures or drawings).
 DEMO_PHOTOS = (
     'astronaut.png', 'camera.png', 'chelsea.png', 'coffee.png', 'rocket.jpg',
@@ -89,14 +91,9 @@ def _build_images(paths: DemoSet, logger) -> None:
             stem = osp.splitext(name)[0]
             _write_photo(osp.join(skimage_photo_dir(), name),
                          osp.join(tmp, f'{stem}.jpg'))
-        _publish(tmp, paths.image_dir)
+        publish_dir(tmp, paths.image_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _publish(tmp: str, dst: str) -> None:
-    """Move a finished folder into place (atomic rename)."""
-    os.rename(tmp, dst)
 
 
 def _log(logger, msg: str) -> None:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from torch import Tensor, nn
 
-from mmsoco.models.data_preprocessors.soco_data_preprocessor import (
+from mmsoco.models.data_preprocessors.multi_view_data_preprocessor import (
     IMAGENET_RGB_MEAN, IMAGENET_RGB_STD)
 from mmsoco.models.roi_extractors import BoxRoIPooler
 from mmsoco.models.utils import (SOCO_LEVEL_THRESHOLDS, assign_levels,

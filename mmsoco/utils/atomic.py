@@ -99,5 +99,18 @@ def atomic_write(path: str, data: Union[str, bytes],
     return path
 
 
+def publish_dir(tmp: str, dst: str) -> str:
+    """Put a finished folder ``tmp`` in place at ``dst`` (which must not
+    exist): its files and entries are fsynced, it is renamed in one step and
+    the parent's entry fsynced, so ``dst`` is either absent or complete."""
+    for name in os.listdir(tmp):
+        if osp.isfile(osp.join(tmp, name)):
+            fsync_path(osp.join(tmp, name))
+    fsync_path(tmp)
+    os.rename(tmp, dst)
+    fsync_path(osp.dirname(osp.abspath(dst)))
+    return dst
+
+
 __all__ = ['atomic_file', 'atomic_write', 'fsync_path', 'pid_alive',
-           'temp_path', 'is_stale_temp']
+           'temp_path', 'is_stale_temp', 'publish_dir']

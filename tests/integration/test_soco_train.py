@@ -14,51 +14,18 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mmsoco  # noqa: F401
 
 from ..conftest import REPO
-from ..helpers import RecordLoss
+from ..helpers import Crash, CrashAfter, CrashBeforeIter, RecordLoss
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
 MAX_ITERS = 6
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-class Crash(Exception):
-    pass
-
-
-class CrashAfter(Hook):
-    """Simulate a killed job: raise after iteration ``at`` (checkpoint
-    already written, since the checkpoint hook runs first)."""
-    priority = 'LOWEST'
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        if runner.iter == self.at:
-            raise Crash(f'killed after iteration {self.at}')
-
-
-class CrashBeforeIter(Hook):
-    """Simulate a job killed once iteration ``at`` is due: the checkpoint
-    of the previous iteration or epoch is on disk."""
-    priority = 'LOWEST'
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter == self.at:
-            raise Crash(f'killed before iteration {self.at}')
-
 
 
 def make_runner(work_dir: str, coco_tiny: str, max_iters: int,

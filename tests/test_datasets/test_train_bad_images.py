@@ -10,10 +10,10 @@ import sys
 
 import pytest
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from ..conftest import REPO
+from ..helpers import Crash, CrashBeforeIter
 from ..soco_tiny import tiny_soco_cfg
 from .image_folders import (TEMPLATE, add_bad_files, dataset_cfg,
                             photo_folder, rot)
@@ -44,21 +44,6 @@ def rotten_set(mixed_set, tmp_path):
     shutil.copytree(images, copy, copy_function=shutil.copy2)
     rot(osp.join(copy, keys[3]))
     return copy, store, keys
-
-
-class Crash(Exception):
-    pass
-
-
-class CrashBeforeIter(Hook):
-    priority = 'LOWEST'
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter == self.at:
-            raise Crash(f'killed before iteration {self.at}')
 
 
 def make_runner(work_dir, images, store, max_iters=3, resume=False,

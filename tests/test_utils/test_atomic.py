@@ -42,3 +42,18 @@ def test_stale_temp_names():
     assert is_stale_temp('.a.json.tmp-999999999-abcd1234.json')
     assert not is_stale_temp(f'.a.json.tmp-{os.getpid()}-abcd1234.json')
     assert not is_stale_temp('a.json')
+
+
+def test_publish_dir_puts_a_whole_folder_in_place(tmp_path):
+    from mmsoco.utils.atomic import publish_dir
+    tmp = tmp_path / '.new'
+    tmp.mkdir()
+    (tmp / 'a.txt').write_text('a')
+    dst = tmp_path / 'final'
+    assert publish_dir(str(tmp), str(dst)) == str(dst)
+    assert (dst / 'a.txt').read_text() == 'a' and not tmp.exists()
+    tmp.mkdir()
+    with pytest.raises(OSError):  # an existing, non-empty target stays
+        (dst / 'b.txt').write_text('b')
+        publish_dir(str(tmp), str(dst))
+    assert (dst / 'a.txt').read_text() == 'a'

@@ -1,14 +1,13 @@
 """work_dir/loss.png: the training loss and the validation (probe) metrics
 over iterations, written when a run ends."""
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmsoco.registry import HOOKS
+from mmsoco.utils.atomic import atomic_file
 
 
 def plot_curves(path: str, losses: Sequence[Tuple[int, float]],
@@ -36,23 +35,13 @@ def plot_curves(path: str, losses: Sequence[Tuple[int, float]],
 
 
 def save_figure(fig, path: str, dpi: int = 100) -> None:
-    """A matplotlib figure -> PNG at ``path``, atomically (a temporary file
-    in the same folder, then renamed): a reader never sees half a file."""
+    """A matplotlib figure -> PNG at ``path``, atomically
+    (:func:`mmsoco.utils.atomic.atomic_file`): a reader never sees half a
+    file."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     FigureCanvasAgg(fig)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix='.png')
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format='png')
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> a normal file
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def halve(points: Sequence[Tuple[int, float]]) -> List[Tuple[int, float]]:
