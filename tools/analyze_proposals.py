@@ -160,4 +160,6 @@ def draw_pictures(args, store, gt) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('the store is untouched; rerun the same command'):
+        sys.exit(main())

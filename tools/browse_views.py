@@ -126,4 +126,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('the pictures written so far are complete; '
+                           'rerun to draw the rest'):
+        sys.exit(main())

@@ -98,4 +98,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('nothing was written; rerun the same command'):
+        sys.exit(main())

@@ -42,4 +42,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('nothing was written (the output is written '
+                           'atomically at the end); rerun the same command'):
+        sys.exit(main())
