@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -120,6 +121,26 @@ def small_photo_folder(photo_folder, tmp_path_factory) -> str:
         assert cv2.imwrite(str(dst / name),
                            cv2.resize(img, None, fx=scale, fy=scale,
                                       interpolation=cv2.INTER_AREA))
+    return str(dst)
+
+
+@pytest.fixture(scope='session')
+def more_photos(photo_folder, tmp_path_factory) -> str:
+    """24 real photos for tests that need more than ``photo_folder``'s 12:
+    the 12 photos and, for each, a mirrored variant cut to its central 80 %
+    (``<name>_mirror.jpg``), so no two images are pixel-identical. Made
+    deterministically from the scikit-image photos; read-only."""
+    import cv2
+    dst = tmp_path_factory.mktemp('more_photos')
+    for name in sorted(os.listdir(photo_folder)):
+        shutil.copyfile(osp.join(photo_folder, name), str(dst / name))
+        img = cv2.imread(osp.join(photo_folder, name))
+        h, w = img.shape[:2]
+        cut = img[h // 10:h - h // 10, w // 10:w - w // 10, :][:, ::-1]
+        stem = osp.splitext(name)[0]
+        assert cv2.imwrite(str(dst / f'{stem}_mirror.jpg'),
+                           np.ascontiguousarray(cut),
+                           [cv2.IMWRITE_JPEG_QUALITY, 95])
     return str(dst)
 
 
