@@ -1,5 +1,5 @@
-"""SoCoDataset on real photos (the ``photo_folder`` fixture) joined with a real ProposalStore, the
-dataset base configs end to end, and bad input."""
+"""SoCoDataset on real photos (the ``photo_folder`` fixture) joined with a
+real ProposalStore, the dataset base configs end to end, and bad input."""
 import copy
 import glob
 import os

@@ -28,7 +28,8 @@ N = 6
 
 @pytest.fixture(scope='module')
 def small_set(photo_folder, tmp_path_factory):
-    """N real photos (``photo_folder``) and a store of random boxes inside them."""
+    """N real photos (``photo_folder``) and a store of random boxes inside
+    them."""
     root = tmp_path_factory.mktemp('seeded')
     imgs = root / 'images'
     imgs.mkdir()
