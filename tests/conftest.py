@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -120,6 +121,30 @@ def small_photo_folder(photo_folder, tmp_path_factory) -> str:
         assert cv2.imwrite(str(dst / name),
                            cv2.resize(img, None, fx=scale, fy=scale,
                                       interpolation=cv2.INTER_AREA))
+    return str(dst)
+
+
+@pytest.fixture(scope='session')
+def more_photos(photo_folder, tmp_path_factory) -> str:
+    """36 real photos for tests that need more than ``photo_folder``'s 12:
+    the 12 photos (``<name>.jpg``), then for each a mirrored cut of its
+    central 80 % (``v1_<name>.jpg``), then a cut of its bottom-right 75 %
+    shrunk by 0.8 (``v2_<name>.jpg``): sorted, the originals come first and
+    no two images are pixel-identical. Made deterministically from the
+    scikit-image photos; read-only."""
+    import cv2
+    dst = tmp_path_factory.mktemp('more_photos')
+    for name in sorted(os.listdir(photo_folder)):
+        shutil.copyfile(osp.join(photo_folder, name), str(dst / name))
+        img = cv2.imread(osp.join(photo_folder, name))
+        h, w = img.shape[:2]
+        mirrored = img[h // 10:h - h // 10, w // 10:w - w // 10][:, ::-1]
+        shrunk = cv2.resize(img[h // 4:, w // 4:], None, fx=0.8, fy=0.8,
+                            interpolation=cv2.INTER_AREA)
+        for prefix, variant in (('v1_', mirrored), ('v2_', shrunk)):
+            assert cv2.imwrite(str(dst / (prefix + name)),
+                               np.ascontiguousarray(variant),
+                               [cv2.IMWRITE_JPEG_QUALITY, 95])
     return str(dst)
 
 

@@ -1,4 +1,5 @@
-"""InsLoc trained by mmengine's Runner on the CPU on real coco_tiny images
+"""InsLoc trained by mmengine's Runner on the CPU on real photos (the
+``more_photos`` fixture)
 through the registered composite pipeline (InsLocDataset, LoadImageRGB,
 InsLocCopyPaste, MoCo-v2 colour, ViewBoxRandomFlip, PackInsLocInputs,
 SoCoDataPreprocessor) with a tiny ResNet-18 FPN: the loss goes down, the
@@ -32,9 +33,9 @@ CANVAS = 128
 
 
 
-def image_folder(coco_tiny: str, dst, num: int = NUM_IMAGES) -> str:
+def image_folder(photos: str, dst, num: int = NUM_IMAGES) -> str:
     dst.mkdir()
-    train = osp.join(coco_tiny, 'train2017')
+    train = photos
     for name in sorted(os.listdir(train))[:num]:
         os.symlink(osp.join(train, name), dst / name)
     return str(dst)
@@ -90,7 +91,7 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
         log_level='WARNING')
 
 
-def test_config_pipeline_to_model_inputs(tmp_path, coco_tiny):
+def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
     """InsLocDataset with the config's pipeline (backgrounds read from
     bg_paths) -> pseudo_collate -> SoCoDataPreprocessor."""
     from mmengine.dataset import pseudo_collate
@@ -98,7 +99,7 @@ def test_config_pipeline_to_model_inputs(tmp_path, coco_tiny):
 
     from mmsoco.registry import DATASETS, MODELS
     init_default_scope('mmsoco')
-    data_root = image_folder(coco_tiny, tmp_path / 'images')
+    data_root = image_folder(more_photos, tmp_path / 'images')
     cfg = Config.fromfile(osp.join(REPO, 'configs',
                                    'insloc_r50_fpn_200ep.py'))
     cfg.train_dataloader.dataset.update(data_root=data_root)
@@ -127,13 +128,13 @@ def test_config_pipeline_to_model_inputs(tmp_path, coco_tiny):
     assert not torch.equal(data['inputs'][0], data['inputs'][1])
 
 
-def test_loss_goes_down_on_real_composites(tmp_path, coco_tiny):
+def test_loss_goes_down_on_real_composites(tmp_path, more_photos):
     """MoCo's loss first climbs while the queue's random initial keys (easy
     negatives) are replaced by real keys (4 steps here), then falls as the
     networks learn; untrained (LR 0) it stays near or above chance,
     4 x log(1 + 16) = 11.3. Compared: steps 5-8 (queue all real keys) and
     the last 4."""
-    data_root = image_folder(coco_tiny, tmp_path / 'images')
+    data_root = image_folder(more_photos, tmp_path / 'images')
     record = RecordLoss()
     runner = make_runner(str(tmp_path / 'work'), data_root, ITERS,
                          extra_hooks=[record])
@@ -154,8 +155,8 @@ def test_loss_goes_down_on_real_composites(tmp_path, coco_tiny):
 
 
 def test_queue_shorter_than_global_batch_stops_before_training(tmp_path,
-                                                               coco_tiny):
-    data_root = image_folder(coco_tiny, tmp_path / 'images')
+                                                               more_photos):
+    data_root = image_folder(more_photos, tmp_path / 'images')
     record = RecordLoss()
     runner = make_runner(str(tmp_path / 'work'), data_root, 2, queue_len=3,
                          extra_hooks=[record])
@@ -169,7 +170,7 @@ def test_queue_shorter_than_global_batch_stops_before_training(tmp_path,
 
 
 @pytest.mark.parametrize('loop', ['epoch', 'iter'])
-def test_kill_and_resume_replays_the_composites(tmp_path, coco_tiny, loop):
+def test_kill_and_resume_replays_the_composites(tmp_path, more_photos, loop):
     """InsLoc resumes exactly like SoCo. The config's pipeline on 4 images
     (64-pixel composites), the seeded samplers: 'epoch': batch 4, 3 epochs
     of one iteration, killed after epoch 1; 'iter': batch 2 (a pass is 2
@@ -178,7 +179,7 @@ def test_kill_and_resume_replays_the_composites(tmp_path, coco_tiny, loop):
     none: backgrounds, composites, colour, flips, the box augmentation and
     the queue replay, so both runs end with the same parameters, key
     network and queue."""
-    data_root = image_folder(coco_tiny, tmp_path / 'images', num=4)
+    data_root = image_folder(more_photos, tmp_path / 'images', num=4)
     kw = dict(canvas=64, lr=0.1)
     if loop == 'epoch':
         kw.update(sampler='SeededDefaultSampler', iters_per_epoch=1)

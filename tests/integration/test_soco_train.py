@@ -1,4 +1,5 @@
-"""SoCo trained by mmengine's Runner on the CPU on real coco_tiny images:
+"""SoCo trained by mmengine's Runner on the CPU on real photos (the
+``photo_folder`` fixture):
 the loss goes down (with the real view pipeline and proposals, and with a
 deterministic in-test dataset), and a run killed half-way and resumed ends
 with the same parameters (target network included) as an uninterrupted run,
@@ -28,7 +29,7 @@ MAX_ITERS = 6
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
-def make_runner(work_dir: str, coco_tiny: str, max_iters: int,
+def make_runner(work_dir: str, image_dir: str, max_iters: int,
                 resume: bool = False, extra_hooks=(), lr: float = 0.2,
                 ckpt_interval: int = MAX_ITERS // 2,
                 dataset=None, sampler='InfiniteSampler', num_workers: int = 0,
@@ -37,8 +38,7 @@ def make_runner(work_dir: str, coco_tiny: str, max_iters: int,
     """Iteration-based runs; with ``by_epoch`` an epoch-based loop of
     ``max_iters // iters_per_epoch`` epochs, checkpointed every epoch."""
     if dataset is None:
-        dataset = PackedSoCoToyDataset(osp.join(coco_tiny, 'train2017'),
-                                       num_images=8)
+        dataset = PackedSoCoToyDataset(image_dir, num_images=8)
     if by_epoch:
         train_cfg = dict(type='EpochBasedTrainLoop',
                          max_epochs=max_iters // iters_per_epoch)
@@ -78,13 +78,13 @@ def make_runner(work_dir: str, coco_tiny: str, max_iters: int,
 
 
 @pytest.fixture(scope='module')
-def real_set(coco_tiny, tmp_path_factory):
-    """8 coco_tiny images and their selective-search proposals."""
+def real_set(photo_folder, tmp_path_factory):
+    """8 real photos and their selective-search proposals."""
     from mmsoco.proposals import generate_store
     root = tmp_path_factory.mktemp('soco_real')
     images = root / 'images'
     images.mkdir()
-    train = osp.join(coco_tiny, 'train2017')
+    train = photo_folder
     for name in sorted(os.listdir(train))[:8]:
         os.symlink(osp.join(train, name), images / name)
     generate_store(str(images), str(root / 'proposals'), workers=1,
@@ -102,9 +102,9 @@ def real_dataset(real_set, **kw) -> dict:
     return dataset.to_dict()
 
 
-def test_loss_goes_down(tmp_path, coco_tiny):
+def test_loss_goes_down(tmp_path, photo_folder):
     record = RecordLoss()
-    runner = make_runner(str(tmp_path), coco_tiny, max_iters=8,
+    runner = make_runner(str(tmp_path), photo_folder, max_iters=8,
                          extra_hooks=[record], lr=1.0, ckpt_interval=100)
     runner.train()
     first, last = record.losses[:2], record.losses[-2:]
@@ -115,12 +115,12 @@ def test_loss_goes_down(tmp_path, coco_tiny):
         1 - 0.01 * (math.cos(7 / 8 * math.pi) + 1) / 2, abs=1e-9)
 
 
-def test_loss_goes_down_on_the_real_view_pipeline(tmp_path, coco_tiny,
+def test_loss_goes_down_on_the_real_view_pipeline(tmp_path, photo_folder,
                                                   real_set):
-    """8 coco_tiny images, their selective-search proposals, the 100-epoch
+    """8 real photos, their selective-search proposals, the 100-epoch
     recipe's view pipeline (224 / 224 / 112, colour, in-box cutout)."""
     record = RecordLoss()
-    runner = make_runner(str(tmp_path / 'work'), coco_tiny, max_iters=8,
+    runner = make_runner(str(tmp_path / 'work'), photo_folder, max_iters=8,
                          extra_hooks=[record], lr=1.0, ckpt_interval=100,
                          dataset=real_dataset(real_set),
                          sampler='SeededInfiniteSampler')
@@ -130,17 +130,17 @@ def test_loss_goes_down_on_the_real_view_pipeline(tmp_path, coco_tiny,
     assert sum(last) < sum(first), record.losses
 
 
-def test_kill_and_resume_matches_uninterrupted_run(tmp_path, coco_tiny):
-    straight = make_runner(str(tmp_path / 'straight'), coco_tiny, MAX_ITERS)
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path, photo_folder):
+    straight = make_runner(str(tmp_path / 'straight'), photo_folder, MAX_ITERS)
     straight.train()
 
     killed_dir = str(tmp_path / 'killed')
-    killed = make_runner(killed_dir, coco_tiny, MAX_ITERS,
+    killed = make_runner(killed_dir, photo_folder, MAX_ITERS,
                          extra_hooks=[CrashAfter(MAX_ITERS // 2)])
     with pytest.raises(Crash):
         killed.train()
     assert osp.isfile(osp.join(killed_dir, f'iter_{MAX_ITERS // 2}.pth'))
-    resumed = make_runner(killed_dir, coco_tiny, MAX_ITERS, resume=True)
+    resumed = make_runner(killed_dir, photo_folder, MAX_ITERS, resume=True)
     resumed.train()
     assert resumed.iter == MAX_ITERS
 
@@ -165,7 +165,7 @@ def assert_same_state(got_runner, expected_runner):
 
 
 @pytest.mark.parametrize('loop', ['epoch', 'iter'])
-def test_kill_and_resume_on_the_real_view_pipeline(tmp_path, coco_tiny,
+def test_kill_and_resume_on_the_real_view_pipeline(tmp_path, photo_folder,
                                                    real_set, loop):
     """SoCoDataset + the recipe's views on 4 of the images. 'epoch':
     SeededDefaultSampler, batch 4, 3 epochs of one iteration, killed after
@@ -183,18 +183,18 @@ def test_kill_and_resume_on_the_real_view_pipeline(tmp_path, coco_tiny,
                   batch_size=2)
         ckpt = 'iter_1.pth'
     max_iters, at = 3, 1
-    straight = make_runner(str(tmp_path / 'straight'), coco_tiny, max_iters,
+    straight = make_runner(str(tmp_path / 'straight'), photo_folder, max_iters,
                            **kw)
     straight.train()
     assert straight.iter == max_iters
 
     killed_dir = str(tmp_path / 'killed')
-    killed = make_runner(killed_dir, coco_tiny, max_iters,
+    killed = make_runner(killed_dir, photo_folder, max_iters,
                          extra_hooks=[CrashBeforeIter(at)], **kw)
     with pytest.raises(Crash):
         killed.train()
     assert osp.isfile(osp.join(killed_dir, ckpt))
-    resumed = make_runner(killed_dir, coco_tiny, max_iters, resume=True,
+    resumed = make_runner(killed_dir, photo_folder, max_iters, resume=True,
                           num_workers=2, **kw)
     resumed.train()
     assert resumed.iter == max_iters

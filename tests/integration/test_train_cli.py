@@ -1,4 +1,5 @@
 """tools/train.py turns command-line mistakes into one line naming them."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -90,10 +91,38 @@ def test_amp_runs_on_cpu(tmp_path, tool_env):
                                else 'torch.bfloat16')
 
 
-def test_missing_pretrained_file_gives_one_line(coco_tiny, tmp_path,
+def coco_layout(photo_folder: str, root) -> str:
+    """Two real photos in COCO's layout (train2017/, val2017/,
+    annotations/instances_*2017.json), each with one made-up 'person' box
+    and polygon: enough for the detection datasets to load."""
+    import json
+    import shutil
+
+    import cv2
+    names = sorted(os.listdir(photo_folder))[:2]
+    for split in ('train2017', 'val2017'):
+        os.makedirs(root / split)
+        images, anns = [], []
+        for i, name in enumerate(names, 1):
+            shutil.copyfile(osp.join(photo_folder, name), root / split / name)
+            h, w = cv2.imread(osp.join(photo_folder, name)).shape[:2]
+            x, y, bw, bh = w // 4, h // 4, w // 2, h // 2
+            images.append(dict(id=i, file_name=name, width=w, height=h))
+            anns.append(dict(id=i, image_id=i, category_id=1, iscrowd=0,
+                             bbox=[x, y, bw, bh], area=bw * bh,
+                             segmentation=[[x, y, x + bw, y, x + bw, y + bh,
+                                            x, y + bh]]))
+        os.makedirs(root / 'annotations', exist_ok=True)
+        with open(root / 'annotations' / f'instances_{split}.json', 'w') as f:
+            json.dump(dict(images=images, annotations=anns, categories=[
+                dict(id=1, name='person', supercategory='person')]), f)
+    return osp.join(str(root), '')
+
+
+def test_missing_pretrained_file_gives_one_line(photo_folder, tmp_path,
                                                 tool_env):
     cfg = osp.join(REPO, 'configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py')
-    root = osp.join(coco_tiny, '')
+    root = coco_layout(photo_folder, tmp_path / 'coco')
     proc = run_train([
         cfg, '--work-dir', str(tmp_path), '--cfg-options',
         f'train_dataloader.dataset.data_root={root}',

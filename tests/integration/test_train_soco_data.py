@@ -27,8 +27,8 @@ def check_dataset_line(proc, *needles):
 
 
 @pytest.fixture(scope='module')
-def val_images(coco_tiny):
-    return osp.join(coco_tiny, 'val2017')
+def val_images(photo_folder):
+    return photo_folder
 
 
 def test_missing_data_root(tmp_path, tool_env):

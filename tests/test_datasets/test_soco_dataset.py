@@ -1,5 +1,5 @@
-"""SoCoDataset on real coco_tiny photos joined with a real ProposalStore, the
-dataset base configs end to end, and bad input."""
+"""SoCoDataset on real photos (the ``photo_folder`` fixture) joined with a
+real ProposalStore, the dataset base configs end to end, and bad input."""
 import copy
 import glob
 import os
@@ -29,12 +29,12 @@ def boxes_for(rng, n=12, w=400, h=300):
 
 
 @pytest.fixture(scope='module')
-def flat_set(coco_tiny, tmp_path_factory):
-    """N coco_tiny photos in a flat folder and a store for all of them."""
+def flat_set(photo_folder, tmp_path_factory):
+    """N real photos in a flat folder and a store for all of them."""
     root = tmp_path_factory.mktemp('flat')
     imgs = root / 'images'
     imgs.mkdir()
-    src = sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[:N]
+    src = sorted(glob.glob(osp.join(photo_folder, '*.jpg')))[:N]
     for p in src:
         os.symlink(p, imgs / osp.basename(p))
     keys = sorted(osp.basename(p) for p in src)
@@ -82,8 +82,8 @@ def test_base_configs_give_the_packed_contract(flat_set, cfg_name, sizes):
     assert len(out['data_samples']) == 2
 
 
-def test_imagenet_layout_and_list_file(coco_tiny, tmp_path):
-    src = sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[:6]
+def test_imagenet_layout_and_list_file(photo_folder, tmp_path):
+    src = sorted(glob.glob(osp.join(photo_folder, '*.jpg')))[:6]
     keys = []
     for i, p in enumerate(src):
         cls = f'n0000000{i % 2}'

@@ -27,12 +27,13 @@ N = 6
 
 
 @pytest.fixture(scope='module')
-def small_set(coco_tiny, tmp_path_factory):
-    """N coco_tiny photos and a store of random boxes inside them."""
+def small_set(photo_folder, tmp_path_factory):
+    """N real photos (``photo_folder``) and a store of random boxes inside
+    them."""
     root = tmp_path_factory.mktemp('seeded')
     imgs = root / 'images'
     imgs.mkdir()
-    src = sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[:N]
+    src = sorted(glob.glob(osp.join(photo_folder, '*.jpg')))[:N]
     for p in src:
         os.symlink(p, imgs / osp.basename(p))
     keys = sorted(osp.basename(p) for p in src)

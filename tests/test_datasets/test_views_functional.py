@@ -1,6 +1,6 @@
 """Unit tests of SoCo's view building blocks (mmsoco.datasets.transforms
-.functional) and degenerate inputs, on real coco_tiny photos."""
-import glob
+.functional) and degenerate inputs, on a real photo (scikit-image's
+astronaut, from the ``photo_folder`` fixture)."""
 import os.path as osp
 
 import cv2
@@ -21,8 +21,8 @@ C4 = [dict(size=224, mode='whole'),
 
 
 @pytest.fixture(scope='module')
-def photo(coco_tiny):
-    path = sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[0]
+def photo(photo_folder):
+    path = osp.join(photo_folder, 'astronaut.jpg')
     return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
 
 

@@ -1,5 +1,4 @@
 """The registered view transforms: thin wrappers, options and contract."""
-import glob
 import os.path as osp
 
 import numpy as np
@@ -13,8 +12,8 @@ from mmsoco.structures import SoCoDataSample
 
 
 @pytest.fixture(scope='module')
-def path(coco_tiny):
-    return sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[1]
+def path(photo_folder):
+    return osp.join(photo_folder, 'coffee.jpg')
 
 
 def props():

@@ -52,8 +52,8 @@ def test_objects_are_found(neighbours):
     assert len(rows) == len(boxes)  # no duplicates
 
 
-def test_real_image_boxes_are_valid(coco_tiny):
-    path = osp.join(coco_tiny, 'val2017', '000000005001.jpg')
+def test_real_image_boxes_are_valid(photo_folder):
+    path = osp.join(photo_folder, 'chelsea.jpg')
     rgb = load_rgb(path)
     h, w = rgb.shape[:2]
     boxes = selective_search(rgb)
@@ -70,9 +70,9 @@ def test_real_image_boxes_are_valid(coco_tiny):
     np.testing.assert_array_equal(boxes, selective_search(rgb))
 
 
-def test_same_segments_as_scikit_image(coco_tiny):
+def test_same_segments_as_scikit_image(photo_folder):
     from skimage.segmentation import felzenszwalb as sk_felzenszwalb
-    rgb = load_rgb(osp.join(coco_tiny, 'val2017', '000000010764.jpg'))
+    rgb = load_rgb(osp.join(photo_folder, 'coffee.jpg'))
     ours, n = felzenszwalb(rgb, 300, 0.9, 100)
     theirs = sk_felzenszwalb(rgb, scale=300, sigma=0.9, min_size=100)
     assert n == theirs.max() + 1
