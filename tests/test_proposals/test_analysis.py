@@ -78,6 +78,27 @@ def val_store(coco_tiny, tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
+def photo_store(small_photo_folder, tmp_path_factory):
+    """A store of 4 of the bundled photos (no COCO needed)."""
+    out = str(tmp_path_factory.mktemp('analyze_photos') / 'store')
+    keys = sorted(k for k in os.listdir(small_photo_folder)
+                  if k.endswith('.jpg'))[:4]
+    assert len(keys) == 4
+    res = generate_store([osp.join(small_photo_folder, k) for k in keys],
+                         out, image_root=small_photo_folder, progress=False)
+    return res.path
+
+
+@pytest.fixture(scope='module')
+def old_photo_store(photo_store, tmp_path_factory):
+    """The same store as one written before stores recorded image_stats."""
+    out = str(tmp_path_factory.mktemp('analyze_photos_old') / 'store')
+    shutil.copytree(photo_store, out)
+    os.remove(osp.join(out, 'image_stats.npy'))
+    return out
+
+
+@pytest.fixture(scope='module')
 def old_val_store(val_store, tmp_path_factory):
     """The same store as one written before stores recorded image_stats."""
     out = str(tmp_path_factory.mktemp('analyze_old') / 'store')
@@ -149,9 +170,11 @@ def test_tool_recall_equals_eval_on_coco_tiny(coco_tiny, val_store,
         again.stderr and len(again.stderr.strip().splitlines()) == 1
 
 
-def test_store_image_stats_give_the_same_statistics(val_store, tmp_path):
-    store = ProposalStore(val_store)
-    sizes, _, bad = an.image_sizes(store)
+def test_store_image_stats_give_the_same_statistics(old_photo_store,
+                                                     tmp_path):
+    store = ProposalStore(old_photo_store)
+    sizes, origin, bad = an.image_sizes(store)
+    assert origin.startswith('the images in')
     assert not bad and (sizes > 0).all()
     copy = write_store(str(tmp_path / 'with_stats'), list(store.keys()),
                        [store.boxes_at(i) for i in range(len(store))],
@@ -174,8 +197,8 @@ def test_store_image_stats_give_the_same_statistics(val_store, tmp_path):
     assert len(part['rel_size']) == part['per_image'].sum()
 
 
-def test_tool_bad_input_one_line(tmp_path, tool_env, val_store,
-                                 old_val_store):
+def test_tool_bad_input_one_line(tmp_path, tool_env, photo_store,
+                                 old_photo_store):
     proc = run(tool_env, str(tmp_path / 'nostore'))
     assert proc.returncode == 2
     assert proc.stderr.startswith('error: ') and 'not a proposal store' in \
@@ -184,11 +207,11 @@ def test_tool_bad_input_one_line(tmp_path, tool_env, val_store,
     other.write_text(json.dumps(dict(images=[dict(
         id=1, file_name='x.jpg', width=10, height=10)], annotations=[],
         categories=[])))
-    proc = run(tool_env, val_store, '--ann', str(other))
+    proc = run(tool_env, photo_store, '--ann', str(other))
     assert proc.returncode == 2 and 'none of the images of' in proc.stderr
-    proc = run(tool_env, val_store, '--show', '1')
+    proc = run(tool_env, photo_store, '--show', '1')
     assert proc.returncode == 2 and '--show needs --out' in proc.stderr
     # sizes must be read from the images when the store lacks image_stats
-    proc = run(tool_env, old_val_store, '--image-root', str(tmp_path))
+    proc = run(tool_env, old_photo_store, '--image-root', str(tmp_path))
     assert proc.returncode == 2 and 'cannot read any image of' in \
         proc.stderr and 'pass --image-root' in proc.stderr
