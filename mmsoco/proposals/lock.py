@@ -21,6 +21,10 @@ from .progress import log as _log
 
 MARK = 'mmsoco-proposals-lock'
 _NO_FLOCK = (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL)
+# how long a lock whose holder has not written its record yet counts as
+# "being taken" rather than busy (seen: two shards finishing together, one
+# refused while the other's merge lock was still empty)
+STARTING_GRACE_S = 5.0
 
 
 class LockBusy(RuntimeError):
@@ -81,12 +85,19 @@ class RunLock:
         self.release()
 
     def acquire(self) -> 'RunLock':
-        deadline = time.monotonic() + self.wait_s
+        start = time.monotonic()
+        deadline = start + self.wait_s
         while True:
             try:
                 return self._try()
             except LockBusy as e:
-                if time.monotonic() >= deadline or \
+                now = time.monotonic()
+                if not e.holder and now < start + STARTING_GRACE_S:
+                    # taken a moment ago, its record not written yet: its
+                    # role (perhaps one to wait for) is known in a moment
+                    time.sleep(0.05)
+                    continue
+                if now >= deadline or \
                         e.holder.get('role') not in self.wait_roles:
                     raise
                 time.sleep(0.1)

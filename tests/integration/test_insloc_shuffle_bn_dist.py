@@ -57,6 +57,10 @@ def _worker(rank: int, port: int) -> None:
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    # leave without the interpreter's teardown: gloo's threads racing it
+    # aborted a finished rank ("terminate called without an active
+    # exception", seen in 2 of 3 full runs even after the barrier)
+    os._exit(0)
 
 
 def test_shuffle_bn_two_processes():

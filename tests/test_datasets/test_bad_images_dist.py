@@ -29,6 +29,10 @@ def _worker(rank: int, port: int, results) -> None:
         dist.barrier()  # both ranks done before either tears gloo down
     finally:
         dist.destroy_process_group()
+    # leave without the interpreter's teardown: gloo's threads racing it
+    # aborted a finished rank ("terminate called without an active
+    # exception", seen in 2 of 3 full runs even after the barrier)
+    os._exit(0)
 
 
 def test_all_ranks_stop_when_one_is_over_the_share():

@@ -206,3 +206,38 @@ def test_overwrite_deletes_only_our_work_folder(images, tmp_path):
                          progress=False)
     assert res.path == out and res.reused_chunks == 0
     assert ProposalStore(out).meta['manifest']['scale'] == 300
+
+
+def test_a_lock_being_taken_counts_by_its_role_once_written(tmp_path):
+    """A holder that has created and flocked the lock but not yet written
+    its record is 'starting': a waiter waits for the record and then goes
+    by the holder's role (two shards finishing together once refused each
+    other this way)."""
+    import fcntl
+    import threading
+    import time
+    path = str(tmp_path / 'out.lock')
+
+    def hold(role, release_after):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        time.sleep(0.3)  # the record comes a moment later
+        os.pwrite(fd, json.dumps(dict(
+            made_by='mmsoco-proposals-lock', pid=os.getpid(), host=os.uname()
+            .nodename, role=role, since='now')).encode(), 0)
+        time.sleep(release_after)
+        os.unlink(path)
+        os.close(fd)
+
+    t = threading.Thread(target=hold, args=('prepare', 0.5))
+    t.start()
+    time.sleep(0.05)
+    with RunLock(path, 'merge', wait_s=10, wait_roles=('prepare', )):
+        pass  # waited through 'starting' and 'prepare'
+    t.join()
+    t = threading.Thread(target=hold, args=('merge', 1.0))
+    t.start()
+    time.sleep(0.05)
+    with pytest.raises(LockBusy, match=r'PID \d+ .*\(merge'):
+        RunLock(path, 'merge', wait_s=10, wait_roles=('prepare', )).acquire()
+    t.join()
