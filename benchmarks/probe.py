@@ -29,7 +29,9 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-DEFAULT_DATA = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+
+DEFAULT_DATA = coco_tiny_root()
 CONFIGS = dict(soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
                insloc=osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'))
 COLUMNS = ('head_top1', 'head_mean_acc', 'head_mean_cos', 'c5_top1',

@@ -31,7 +31,9 @@ from mmsoco.proposals import (ProposalStore, filter_boxes,  # noqa: E402
 from mmsoco.proposals import selective_search as ss  # noqa: E402
 from mmsoco.proposals.eval import eligible_gt, recall  # noqa: E402
 
-COCO = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+
+COCO = coco_tiny_root()
 
 
 def profile(paths, neighbours):

@@ -34,7 +34,9 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-DEFAULT_DATA = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+
+DEFAULT_DATA = coco_tiny_root()
 FINETUNE = osp.join(REPO, 'configs', 'transfer',
                     'mask-rcnn_r18_fpn_soco_coco-tiny.py')
 PRETRAIN = dict(r18=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),

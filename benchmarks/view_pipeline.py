@@ -28,8 +28,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import Compose  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
-COCO_TINY = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny',
-                     'train2017')
+from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+
+COCO_TINY = osp.join(coco_tiny_root(), 'train2017')
 CONFIGS = [('SoCo 224/224/112 + cutout', 'soco_imagenet.py', {}),
            ('SoCo, view 3 = view 2 downsampled', 'soco_imagenet.py',
             dict(view3_mode='downsample')),

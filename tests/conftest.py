@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
+from mmsoco.utils.coco_tiny import COCO_TINY_ENV, coco_tiny_root
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # coco_tiny (a few COCO images with their annotations) lives outside the
 # repository: MMSOCO_COCO_TINY names it, else ../shared/data/coco_tiny next
 # to the checkout. Only the `coco_tiny` fixture below reads it.
-COCO_TINY_ENV = 'MMSOCO_COCO_TINY'
 COCO_TINY_LAYOUT = ('train2017', 'val2017', 'annotations')
-COCO_TINY = osp.abspath(os.environ.get(COCO_TINY_ENV) or osp.join(
-    osp.dirname(REPO), 'shared', 'data', 'coco_tiny'))
+COCO_TINY = coco_tiny_root()
 
 
 def free_port() -> int:

@@ -37,7 +37,9 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-DEFAULT_DATA = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_tiny')
+from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+
+DEFAULT_DATA = coco_tiny_root()
 
 
 def parse_args(argv=None):
