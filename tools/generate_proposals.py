@@ -68,7 +68,7 @@ def parse_args(argv=None):
                    help='which initial regions may merge')
     p.add_argument('--max-pixels', type=int, default=DEFAULT_MAX_PIXELS,
                    help='segment larger images downsized to this many '
-                   'pixels (boxes are mapped back); ~100 bytes per pixel '
+                   'pixels (boxes are mapped back); ~92 bytes per pixel '
                    'per worker, so the default keeps a worker under ~2 GB')
     p.add_argument('--image-timeout', type=float, default=900,
                    help='seconds one image may take before its worker is '

@@ -13,6 +13,7 @@ import inspect
 from typing import Iterable, List
 
 from .config_check import ConfigKeyError, dotted
+from .registry_lookup import closest
 
 # Top-level keys read after parsing by tools/train.py itself.
 TOOL_KEYS = ('use_amp', 'runner_type', 'schedule_follows_length')
@@ -48,9 +49,12 @@ def _check_exists(cfg, dotted_key: str) -> None:
         elif hasattr(node, 'keys') and part in node:
             node = node[part]
         else:
+            near = closest(part, node.keys()) if hasattr(node, 'keys') \
+                else []
+            hint = f'; closest: {", ".join(near)}' if near else ''
             raise ConfigKeyError(
                 f'--cfg-options key {dotted_key!r} does not exist in the '
-                f'config ({".".join(walked)!r} not found); check the '
+                f'config ({".".join(walked)!r} not found{hint}); check the '
                 'spelling with `python -c "from mmengine import Config; '
                 f'print(Config.fromfile(\'{cfg.filename}\').pretty_text)"`')
 

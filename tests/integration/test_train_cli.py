@@ -31,7 +31,7 @@ def assert_one_line_error(proc, *needles):
     (['configs/no_such_config.py'], ['no_such_config.py', 'not found']),
     ([TOY_CONFIG, '--launcher', 'mpi'], ["'mpi'", 'pytorch', 'slurm']),
     ([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iter=1'],
-     ["'train_cfg.max_iter'", 'does not exist']),
+     ["'train_cfg.max_iter'", 'does not exist', 'closest: max_iters']),
     ([TOY_CONFIG, '--cfg-options', 'nosuch.key=1'], ["'nosuch.key'"]),
     ([TOY_CONFIG, '--resume', 'missing.pth'], ['missing.pth']),
     ([TOY_CONFIG, '--cfg-options', 'foo'], ["'foo'", 'key=value']),
