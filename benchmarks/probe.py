@@ -29,7 +29,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+from mmsoco.utils.coco_tiny import (coco_tiny_root,  # noqa: E402
+                                    missing_coco_layout)
 
 DEFAULT_DATA = coco_tiny_root()
 CONFIGS = dict(soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
@@ -235,11 +236,11 @@ def plot(rows: list, path: str) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for sub in ('train2017', 'val2017', 'annotations'):
-        if not osp.exists(osp.join(args.data_root, sub)):
-            print(f'error: --data-root {args.data_root} has no {sub}',
-                  file=sys.stderr)
-            return 2
+    missing = missing_coco_layout(args.data_root)
+    if missing:
+        print(f'error: --data-root {args.data_root} has no {missing[0]}',
+              file=sys.stderr)
+        return 2
     import torch
 
     import mmsoco  # noqa: F401

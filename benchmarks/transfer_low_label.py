@@ -34,7 +34,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
+from mmsoco.utils.coco_tiny import (coco_tiny_root,  # noqa: E402
+                                    missing_coco_layout)
 
 DEFAULT_DATA = coco_tiny_root()
 FINETUNE = osp.join(REPO, 'configs', 'transfer',
@@ -201,11 +202,11 @@ def summarise(results: dict) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for sub in ('train2017', 'val2017', 'annotations'):
-        if not osp.exists(osp.join(args.data_root, sub)):
-            print(f'error: --data-root {args.data_root} has no {sub}',
-                  file=sys.stderr)
-            return 2
+    missing = missing_coco_layout(args.data_root)
+    if missing:
+        print(f'error: --data-root {args.data_root} has no {missing[0]}',
+              file=sys.stderr)
+        return 2
     if args.pretrained and not osp.isfile(args.pretrained):
         print(f'error: --pretrained {args.pretrained}: no such file',
               file=sys.stderr)

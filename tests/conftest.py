@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from mmsoco.utils.coco_tiny import COCO_TINY_ENV, coco_tiny_root
+from mmsoco.utils.coco_tiny import (COCO_LAYOUT, COCO_TINY_ENV, coco_tiny_root,
+                                    missing_coco_layout)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # coco_tiny (a few COCO images with their annotations) lives outside the
 # repository: MMSOCO_COCO_TINY names it, else ../shared/data/coco_tiny next
 # to the checkout. Only the `coco_tiny` fixture below reads it.
-COCO_TINY_LAYOUT = ('train2017', 'val2017', 'annotations')
 COCO_TINY = coco_tiny_root()
 
 
@@ -76,13 +76,13 @@ def tool_env():
 
 def coco_tiny_missing(root: str = COCO_TINY):
     """Why coco_tiny at ``root`` cannot be used (None when it can)."""
-    missing = [d for d in COCO_TINY_LAYOUT if not osp.isdir(osp.join(root, d))]
+    missing = missing_coco_layout(root)
     if not missing:
         return None
     what = ('not found' if not osp.isdir(root) else
             f'lacks {", ".join(d + "/" for d in missing)}')
     return (f'coco_tiny {what} at {root}: set {COCO_TINY_ENV}=/path/to/'
-            f'coco_tiny, a folder holding {", ".join(COCO_TINY_LAYOUT)} '
+            f'coco_tiny, a folder holding {", ".join(COCO_LAYOUT)} '
             '(COCO 2017 layout: train2017/*.jpg, val2017/*.jpg, '
             'annotations/instances_*2017.json)')
 

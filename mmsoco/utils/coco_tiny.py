@@ -2,8 +2,10 @@
 rule shared by the tests, the chain tool and the benchmarks."""
 import os
 import os.path as osp
+from typing import List
 
 COCO_TINY_ENV = 'MMSOCO_COCO_TINY'
+COCO_LAYOUT = ('train2017', 'val2017', 'annotations')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -14,4 +16,10 @@ def coco_tiny_root() -> str:
         osp.dirname(REPO), 'shared', 'data', 'coco_tiny'))
 
 
-__all__ = ['COCO_TINY_ENV', 'coco_tiny_root']
+def missing_coco_layout(root: str) -> List[str]:
+    """The folders of the COCO 2017 layout that ``root`` lacks."""
+    return [d for d in COCO_LAYOUT if not osp.isdir(osp.join(root, d))]
+
+
+__all__ = ['COCO_TINY_ENV', 'COCO_LAYOUT', 'coco_tiny_root',
+           'missing_coco_layout']
