@@ -18,7 +18,7 @@ import mmsoco  # noqa: F401
 from mmsoco.engine.hooks import QueueTooShortError
 
 from ..conftest import REPO
-from ..helpers import Crash, CrashBeforeIter, RecordLoss
+from ..helpers import RecordLoss, assert_same_state_dict, kill_and_resume
 from ..insloc_tiny import tiny_insloc_cfg
 
 # 32 images, batch 4, queue 16: the queue holds the last 4 batches' keys,
@@ -189,31 +189,17 @@ def test_kill_and_resume_replays_the_composites(tmp_path, more_photos, loop):
                   batch_size=2)
         ckpt = 'iter_1.pth'
     max_iters, at = 3, 1
-    straight = make_runner(str(tmp_path / 'straight'), data_root, max_iters,
-                           **kw)
-    initial_queue = straight.model.queue.queue.clone()
-    straight.train()
-    assert straight.iter == max_iters
-
-    killed_dir = str(tmp_path / 'killed')
-    killed = make_runner(killed_dir, data_root, max_iters,
-                         extra_hooks=[CrashBeforeIter(at)], **kw)
-    with pytest.raises(Crash):
-        killed.train()
-    assert osp.isfile(osp.join(killed_dir, ckpt))
-    resumed = make_runner(killed_dir, data_root, max_iters, resume=True,
-                          num_workers=2, **kw)
-    resumed.train()
-    assert resumed.iter == max_iters
-
-    expected = straight.model.state_dict()
-    got = resumed.model.state_dict()
-    assert set(got) == set(expected)
-    for key, value in expected.items():
-        assert torch.equal(got[key], value), key
+    initial = {}
+    straight, resumed = kill_and_resume(
+        lambda wd, **o: make_runner(wd, data_root, max_iters, **kw, **o),
+        str(tmp_path), at, ckpt, before_train=lambda r: initial.update(
+            queue=r.model.queue.queue.clone()))
+    initial_queue = initial['queue']
+    assert straight.iter == max_iters and resumed.iter == max_iters
+    assert_same_state_dict(resumed.model, straight.model)
     queue = resumed.model.queue
     assert torch.equal(queue.queue, straight.model.queue.queue)
     assert int(queue.ptr) == max_iters * kw.get('batch_size', BATCH) % QUEUE
     assert (queue.queue != initial_queue).any(dim=2).sum() == \
         max_iters * kw.get('batch_size', BATCH) * 4  # keys on 4 levels
-    assert any(k.startswith('target.') for k in got)
+    assert any(k.startswith('target.') for k in resumed.model.state_dict())

@@ -20,7 +20,8 @@ from mmengine.runner import Runner
 import mmsoco  # noqa: F401
 
 from ..conftest import REPO
-from ..helpers import Crash, CrashAfter, CrashBeforeIter, RecordLoss
+from ..helpers import (Crash, CrashAfter, RecordLoss, assert_same_state_dict,
+                       kill_and_resume)
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
 MAX_ITERS = 6
@@ -155,12 +156,8 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, photo_folder):
 
 
 def assert_same_state(got_runner, expected_runner):
-    expected = expected_runner.model.state_dict()
-    got = got_runner.model.state_dict()
-    assert set(got) == set(expected)
-    assert any(k.startswith('target.') for k in got)
-    for key, value in expected.items():
-        assert torch.equal(got[key], value), key
+    assert_same_state_dict(got_runner.model, expected_runner.model)
+    assert any(k.startswith('target.') for k in got_runner.model.state_dict())
     assert got_runner.model.momentum == expected_runner.model.momentum
 
 
@@ -183,19 +180,8 @@ def test_kill_and_resume_on_the_real_view_pipeline(tmp_path, photo_folder,
                   batch_size=2)
         ckpt = 'iter_1.pth'
     max_iters, at = 3, 1
-    straight = make_runner(str(tmp_path / 'straight'), photo_folder, max_iters,
-                           **kw)
-    straight.train()
-    assert straight.iter == max_iters
-
-    killed_dir = str(tmp_path / 'killed')
-    killed = make_runner(killed_dir, photo_folder, max_iters,
-                         extra_hooks=[CrashBeforeIter(at)], **kw)
-    with pytest.raises(Crash):
-        killed.train()
-    assert osp.isfile(osp.join(killed_dir, ckpt))
-    resumed = make_runner(killed_dir, photo_folder, max_iters, resume=True,
-                          num_workers=2, **kw)
-    resumed.train()
-    assert resumed.iter == max_iters
+    straight, resumed = kill_and_resume(
+        lambda wd, **o: make_runner(wd, photo_folder, max_iters, **kw, **o),
+        str(tmp_path), at, ckpt)
+    assert straight.iter == max_iters and resumed.iter == max_iters
     assert_same_state(resumed, straight)

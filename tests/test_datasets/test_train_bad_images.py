@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from mmengine.runner import Runner
 
 from ..conftest import REPO
-from ..helpers import Crash, CrashBeforeIter
+from ..helpers import assert_same_state_dict, kill_and_resume
 from ..soco_tiny import tiny_soco_cfg
 from .image_folders import (TEMPLATE, add_bad_files, dataset_cfg,
                             photo_folder, rot)
@@ -90,23 +89,12 @@ def test_trains_to_its_checkpoint_on_a_mixed_folder(rotten_set, tmp_path):
 
 def test_exact_resume_with_a_replaced_sample(rotten_set, tmp_path):
     images, store, _ = rotten_set
-    straight = make_runner(str(tmp_path / 'straight'), images, store)
-    straight.train()
+    straight, resumed = kill_and_resume(
+        lambda wd, **o: make_runner(wd, images, store, **o), str(tmp_path), 1)
     assert data_hook(straight).tally.replaced >= 1
-    killed_dir = str(tmp_path / 'killed')
-    killed = make_runner(killed_dir, images, store,
-                         extra_hooks=[CrashBeforeIter(1)])
-    with pytest.raises(Crash):
-        killed.train()
-    resumed = make_runner(killed_dir, images, store, resume=True,
-                          num_workers=2)
-    resumed.train()
     assert resumed.iter == 3
     assert list(data_hook(resumed).tally.failed) == [3]  # after the resume
-    expected, got = straight.model.state_dict(), resumed.model.state_dict()
-    assert set(got) == set(expected)
-    for key, value in expected.items():
-        assert torch.equal(got[key], value), key
+    assert_same_state_dict(resumed.model, straight.model)
 
 
 def test_too_many_bad_images_stop_the_run_in_one_line(mixed_set, tmp_path,
