@@ -38,8 +38,8 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # The recipe's LR rule: 1.0 x global batch / 256 (0.0156 at 4 images),
 # applied by mmengine's auto_scale_lr to the real batch (GPUs x batch per
 # GPU, also after --cfg-options train_dataloader.batch_size=N). The
-# unscaled 1.0 under LARS at batch 8 collapsed the features (issue 16:
-# mean cosine between boxes 0.96 after 180 iterations); 2 warm-up
+# unscaled 1.0 under LARS at batch 8 collapsed the features (mean
+# cosine between boxes 0.96 after 180 iterations); 2 warm-up
 # iterations from LR / 100, cosine to 1e-6.
 auto_scale_lr = dict(enable=True, base_batch_size=256)
 param_scheduler = [

@@ -148,7 +148,7 @@ def shard_support_missing():
     if '--shard' in help_text and '--merge' in help_text:
         return None
     return ('tools/generate_proposals.py has no --shard/--merge yet '
-            '(issue 15.1): the real Slurm run needs them')
+            ': the real Slurm run needs them')
 
 
 def read_tree(root):

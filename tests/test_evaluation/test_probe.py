@@ -1,4 +1,4 @@
-"""The box k-NN probe (issue 16): the k-NN against a hand computation, the
+"""The box k-NN probe: the k-NN against a hand computation, the
 network rebuilt from exports, tools/probe.py on a tiny checkpoint and its
 one-line errors, the probe as a val_evaluator in a Runner run, the loss
 curve, and the demo configs' LR rule."""
@@ -296,7 +296,7 @@ def fake_runner(cfg, world_size):
 @pytest.mark.parametrize('world,batch', [(1, None), (2, 8)])
 def test_demo_lr_follows_the_recipe_rule(name, base_lr, world, batch):
     """Effective LR = base LR x (GPUs x batch per GPU) / 256, through
-    mmengine's own auto_scale_lr code (issue 16: the unscaled 1.0 under
+    mmengine's own auto_scale_lr code (the unscaled 1.0 under
     LARS at batch 8 collapsed the demo's features)."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope

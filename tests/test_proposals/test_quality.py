@@ -1,4 +1,4 @@
-"""Proposal quality on real COCO images (issue 4: at least the reference's
+"""Proposal quality on real COCO images (at least the reference's
 recall, 0.790 at IoU 0.5 of the filter-eligible GT, with <= 28 boxes/img).
 
 Runs the real generator on all 80 coco_tiny val2017 images (about 10-20 s on
