@@ -67,8 +67,8 @@ def main(argv=None) -> int:
     if args.ann and not osp.isfile(args.ann):
         return fail(f'--ann {args.ann} not found')
     from mmsoco.proposals import ProposalStore
-    from mmsoco.proposals import analysis as an
-    from mmsoco.proposals.eval import load_gt
+    from mmsoco.proposals.store import analysis as an
+    from mmsoco.proposals.store.eval import load_gt
     try:
         store = ProposalStore(args.store)
         spec = an.store_filter(store, args.filter)
@@ -123,7 +123,7 @@ def draw_pictures(args, store, gt) -> int:
     import cv2
 
     from mmsoco.image_set import BadImage, load_rgb
-    from mmsoco.proposals import analysis as an
+    from mmsoco.proposals.store import analysis as an
     from mmsoco.utils.atomic import atomic_file
     keys = list(store.keys())
     if gt is not None:  # images with GT first

@@ -40,8 +40,8 @@ class Stopped(KeyboardInterrupt):
 
 
 def parse_args(argv=None):
-    from mmsoco.proposals.filters import FILTERS
-    from mmsoco.proposals.inputs import DEFAULT_MAX_PIXELS
+    from mmsoco.proposals.algorithm.filters import FILTERS
+    from mmsoco.proposals.runner.inputs import DEFAULT_MAX_PIXELS
     p = argparse.ArgumentParser(
         description='Selective-search proposals -> ProposalStore',
         epilog='Resume: rerun the same command; finished chunks are reused. '
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     try:
         from mmsoco.image_set import ImageSetError
         from mmsoco.proposals import LockBusy, generate_store
-        from mmsoco.proposals.inputs import parse_shard
+        from mmsoco.proposals.runner.inputs import parse_shard
         if args.workers < 1:
             raise ValueError(f'--workers must be >= 1, got {args.workers}')
         if args.image_timeout <= 0:

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from mmsoco.proposals import LockBusy, ProposalStore, generate_store
-from mmsoco.proposals.lock import RunLock, holder_of
-from mmsoco.proposals.workdir import WorkDir
+from mmsoco.proposals.runner.lock import RunLock, holder_of
+from mmsoco.proposals.runner.workdir import WorkDir
 
 from ..proposals_data import tiny_folder
 
@@ -72,7 +72,7 @@ def test_two_runs_started_together(images, tmp_path, tool_env):
 def test_the_lock_of_a_killed_run_is_taken_over(images, tmp_path, capsys):
     out = str(tmp_path / 'store')
     script = ('import os, signal, sys; '
-              'from mmsoco.proposals.lock import RunLock; '
+              'from mmsoco.proposals.runner.lock import RunLock; '
               f'RunLock({out + ".lock"!r}, "run").acquire(); '
               'os.kill(os.getpid(), signal.SIGKILL)')
     r = subprocess.run([sys.executable, '-c', script], timeout=120)
@@ -98,7 +98,7 @@ def test_a_lock_file_that_is_not_ours_is_never_touched(images, tmp_path):
 def _interrupt_removal_after(monkeypatch, k):
     """os.remove in the work folder's clean-up stops the run (like a kill)
     before its ``k``-th call."""
-    from mmsoco.proposals import workdir
+    from mmsoco.proposals.runner import workdir
     calls = []
     real = os.remove
 
@@ -118,7 +118,7 @@ def test_a_kill_at_any_point_of_the_clean_up(images, tmp_path, monkeypatch,
     ref = str(tmp_path / 'ref')
     generate_store(images, ref, chunk_size=2, progress=False)
     if k == 'rmdir':
-        from mmsoco.proposals import workdir
+        from mmsoco.proposals.runner import workdir
 
         def rmdir(path):
             raise KeyboardInterrupt
@@ -142,7 +142,7 @@ def test_a_kill_at_any_point_of_the_clean_up(images, tmp_path, monkeypatch,
 
 def test_a_kill_before_the_store_is_published_resumes(images, tmp_path,
                                                       monkeypatch):
-    from mmsoco.proposals import store as store_mod
+    from mmsoco.proposals.store import writer as store_mod
     out = str(tmp_path / 'store')
     real = store_mod.np.save
 

@@ -18,13 +18,13 @@ import tempfile
 import time
 from typing import Iterator, List, Optional
 
-from mmsoco.utils.atomic import fsync_path, pid_alive
+from mmsoco.utils.atomic import pid_alive, publish_dir
+from .format import is_store
 
 
 def replaceable(path: str) -> Optional[str]:
     """None if a store may be written at ``path`` (absent, an empty folder
     or a proposal store), else why not, in a few words."""
-    from mmsoco.proposals.store import is_store
     if not osp.lexists(path):
         return None
     if osp.islink(path):
@@ -57,11 +57,9 @@ def publishing(out_path: str) -> Iterator[str]:
                            dir=parent)
     try:
         yield tmp
-        for name in os.listdir(tmp):
-            fsync_path(osp.join(tmp, name))
         os.chmod(tmp, 0o755)
-        fsync_path(tmp)
-        _publish(tmp, out_path)
+        check_replaceable(out_path)
+        publish_dir(tmp, out_path, discard=_discard)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -113,18 +111,9 @@ def clean_stale_temps(out_path: str, max_age_s: float = 24 * 3600
     return removed
 
 
-def _publish(tmp: str, dst: str) -> None:
-    """Rename a finished folder into place, replacing an old store (only a
-    store or an empty folder: anything else is refused)."""
-    check_replaceable(dst)
-    if not osp.exists(dst):
-        os.rename(tmp, dst)
-    else:
-        old = dst + '.old-' + osp.basename(tmp)
-        os.rename(dst, old)
-        os.rename(tmp, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    fsync_path(osp.dirname(osp.abspath(dst)))
+def _discard(old: str) -> None:
+    """Delete the store that was just replaced."""
+    shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = ['replaceable', 'check_replaceable', 'publishing',

@@ -1,0 +1,43 @@
+"""Where a run may write: an output that is, contains or (for a scanned
+folder) lies inside the image root is refused, and so is an existing path
+(or work folder) that this tool did not make."""
+import os
+import os.path as osp
+
+from mmsoco.proposals.store.publish import replaceable
+from .workdir import WorkDir
+
+
+def _inside(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or below it (both already real paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output(out_path: str, root: str, scanned: bool) -> None:
+    """Refuse an output that could clobber the images or other user data.
+
+    Raises ValueError (one line, naming the path and the fix) when
+    ``out_path`` is the image root, contains it, or (when ``scanned``, i.e.
+    the root is a folder searched recursively) lies inside it; raises
+    FileExistsError when it, or its work folder, exists and is not ours.
+    """
+    out = osp.realpath(out_path)
+    real_root = osp.realpath(root)
+    fix = 'choose an output path outside the image folder'
+    if out == real_root:
+        raise ValueError(f'output {out_path} is the image root {root}; {fix}')
+    if _inside(real_root, out):
+        raise ValueError(f'output {out_path} contains the image root {root};'
+                         f' {fix}')
+    if scanned and _inside(out, real_root):
+        raise ValueError(f'output {out_path} is inside the image folder '
+                         f'{root}, which is searched recursively; {fix}')
+    why = replaceable(out_path)
+    if why:
+        raise FileExistsError(
+            f'output {out_path} {why}; it is never overwritten: choose a new '
+            'output path or remove it yourself')
+    WorkDir(out_path).check_not_foreign()
+
+
+__all__ = ['check_output']
