@@ -23,6 +23,9 @@ arguments); the last shard to finish assembles the store, or run `--merge`.
 Safety: OUT_STORE must not be the image root, contain it, or (for an image
 folder) lie inside it, and if it exists it must be a proposal store or an
 empty folder; otherwise the tool stops before any work and deletes nothing.
+--overwrite replaces a store only when it holds nothing but the files this
+tool wrote (listed in its meta.json): anything else in it is named and the
+tool stops.
 One run per OUT_STORE (a second one is refused, naming the PID that runs).
 """
 import argparse
@@ -81,7 +84,8 @@ def parse_args(argv=None):
     p.add_argument('--overwrite', action='store_true',
                    help='replace a proposal store made with other settings '
                    'or from images that changed (and discard an unfinished '
-                   'run made otherwise); other files are never overwritten')
+                   'run made otherwise); a store that holds any file this '
+                   'tool did not write is refused, naming the file')
     g = p.add_mutually_exclusive_group()
     g.add_argument('--shard', default=None, metavar='I/N',
                    help='compute share I of N (I = 0..N-1, e.g. '

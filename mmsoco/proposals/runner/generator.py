@@ -84,7 +84,8 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     spec = get_filter(filter)
     check_params(scale, sigma, min_size, chunk_size, workers, max_pixels,
                  max_chunks, shard)
-    check_output(out_path, *resolve_root(image_root_or_list, image_root))
+    check_output(out_path, *resolve_root(image_root_or_list, image_root),
+                 overwrite=overwrite)
     listing = list_images(image_root_or_list, image_root)
     if not listing.keys:
         raise ValueError(f'no images found in {image_root_or_list} '

@@ -4,7 +4,7 @@ folder) lies inside the image root is refused, and so is an existing path
 import os
 import os.path as osp
 
-from mmsoco.proposals.store.publish import replaceable
+from mmsoco.proposals.store.publish import check_replaceable
 from .workdir import WorkDir
 
 
@@ -13,7 +13,8 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def check_output(out_path: str, root: str, scanned: bool) -> None:
+def check_output(out_path: str, root: str, scanned: bool,
+                 overwrite: bool = False) -> None:
     """Refuse an output that could clobber the images or other user data.
 
     Raises ValueError (one line, naming the path and the fix) when
@@ -32,11 +33,7 @@ def check_output(out_path: str, root: str, scanned: bool) -> None:
     if scanned and _inside(out, real_root):
         raise ValueError(f'output {out_path} is inside the image folder '
                          f'{root}, which is searched recursively; {fix}')
-    why = replaceable(out_path)
-    if why:
-        raise FileExistsError(
-            f'output {out_path} {why}; it is never overwritten: choose a new '
-            'output path or remove it yourself')
+    check_replaceable(out_path, replacing=overwrite)
     WorkDir(out_path).check_not_foreign()
 
 

@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from .format import FORMAT, STATS, VERSION, key_hashes
+from .format import FORMAT, KEYS_FILE, META_FILE, STATS, VERSION, key_hashes
 from .publish import publishing
 
 def write_store(out_path: str, keys: Sequence[str],
@@ -76,18 +76,22 @@ def write_store_arrays(out_path: str, keys: Sequence[str],
                 num_boxes=int(len(flat)), box_dtype=str(flat.dtype))
     info.update(meta or {})
 
+    names = [n + '.npy' for n in ('boxes', 'offsets', 'key_offsets',
+                                  'hashes', 'hash_order', *arrays)]
+    info['files'] = sorted(names + [KEYS_FILE, META_FILE,
+                                    *(extra_files or {})])
     with publishing(out_path) as tmp:
         for name, arr in (('boxes', flat), ('offsets', offsets),
                           ('key_offsets', key_offsets),
                           ('hashes', hashes[order]), ('hash_order', order),
                           *arrays.items()):
             np.save(osp.join(tmp, name + '.npy'), arr)
-        with open(osp.join(tmp, 'keys.bin'), 'wb') as f:
+        with open(osp.join(tmp, KEYS_FILE), 'wb') as f:
             f.write(b''.join(encoded))
         for name, text in (extra_files or {}).items():
             with open(osp.join(tmp, name), 'w') as f:
                 f.write(text)
-        with open(osp.join(tmp, 'meta.json'), 'w') as f:  # written last
+        with open(osp.join(tmp, META_FILE), 'w') as f:  # written last
             json.dump(info, f, indent=1, sort_keys=True)
     return out_path
 
