@@ -14,7 +14,7 @@ stack's compat patches). Computing proposals also needs numba and Pillow.
 """
 from .algorithm import FILTERS, BoxRules, FilterSpec, filter_boxes, get_filter
 from .runner import GenerateResult, LockBusy, generate_store, propose_image
-from .store import ProposalStore, write_store, write_store_arrays
+from .store import ProposalStore, StoreError, write_store, write_store_arrays
 
 
 def selective_search(*args, **kwargs):
@@ -24,7 +24,7 @@ def selective_search(*args, **kwargs):
 
 
 __all__ = [
-    'ProposalStore', 'write_store', 'write_store_arrays', 'generate_store',
+    'ProposalStore', 'StoreError', 'write_store', 'write_store_arrays', 'generate_store',
     'GenerateResult', 'propose_image', 'selective_search', 'filter_boxes',
     'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'LockBusy'
 ]

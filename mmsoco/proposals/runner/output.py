@@ -1,16 +1,11 @@
 """Where a run may write: an output that is, contains or (for a scanned
 folder) lies inside the image root is refused, and so is an existing path
 (or work folder) that this tool did not make."""
-import os
 import os.path as osp
 
+from mmsoco.image_set import is_below
 from mmsoco.proposals.store.publish import check_replaceable
 from .workdir import WorkDir
-
-
-def _inside(path: str, folder: str) -> bool:
-    """``path`` is ``folder`` or below it (both already real paths)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def check_output(out_path: str, root: str, scanned: bool,
@@ -27,10 +22,10 @@ def check_output(out_path: str, root: str, scanned: bool,
     fix = 'choose an output path outside the image folder'
     if out == real_root:
         raise ValueError(f'output {out_path} is the image root {root}; {fix}')
-    if _inside(real_root, out):
+    if is_below(real_root, out):
         raise ValueError(f'output {out_path} contains the image root {root};'
                          f' {fix}')
-    if scanned and _inside(out, real_root):
+    if scanned and is_below(out, real_root):
         raise ValueError(f'output {out_path} is inside the image folder '
                          f'{root}, which is searched recursively; {fix}')
     check_replaceable(out_path, replacing=overwrite)

@@ -6,9 +6,9 @@ pictures (:mod:`.analysis`).
 
 Plain numpy: reading a store needs neither OpenCV nor numba.
 """
-from .format import is_store, key_hash, read_meta
+from .format import StoreError, is_store, key_hash, read_meta
 from .reader import ProposalStore
 from .writer import write_store, write_store_arrays
 
-__all__ = ['ProposalStore', 'write_store', 'write_store_arrays', 'is_store',
+__all__ = ['StoreError', 'ProposalStore', 'write_store', 'write_store_arrays', 'is_store',
            'read_meta', 'key_hash']

@@ -17,7 +17,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmsoco.image_set import BadImage, load_rgb
+from mmsoco.image_set import BadImage, load_rgb, path_in_root
 from .eval import gt_boxes, keepable, load_gt, recall
 from mmsoco.proposals.algorithm.filters import FILTERS, BoxRules, FilterSpec, get_filter
 
@@ -62,7 +62,8 @@ def image_sizes(store, image_root: Optional[str] = None,
                 ) -> Tuple[np.ndarray, str, List[Tuple[str, str]]]:
     """(len(indices), 2) width, height of entries ``indices`` (default all;
     -1 where unreadable), where they came from, and the (key, reason) of
-    images that could not be read."""
+    images that could not be read. A key outside the image root raises
+    OutsideRootError before any image is opened."""
     indices = np.arange(len(store)) if indices is None else indices
     if store.has_image_stats:
         return (np.array([store.image_stats_at(int(i))[:2] for i in indices],
@@ -71,10 +72,11 @@ def image_sizes(store, image_root: Optional[str] = None,
     sizes = np.full((len(indices), 2), -1, np.int64)
     bad = []
     keys = list(store.keys())
+    paths = [path_in_root(keys[int(i)], root, store.path) for i in indices]
     for j, i in enumerate(indices):
         key = keys[int(i)]
         try:
-            h, w = load_rgb(osp.join(root, key)).shape[:2]
+            h, w = load_rgb(paths[j]).shape[:2]
             sizes[j] = w, h
         except BadImage as e:
             bad.append((key, str(e)))

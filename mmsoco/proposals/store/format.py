@@ -35,6 +35,16 @@ _DEFAULT_FILES = tuple(n + '.npy' for n in ARRAYS + (STATS, )) + (
     KEYS_FILE, META_FILE, 'report.json', 'bad_files.txt')
 
 
+class StoreError(ValueError):
+    """A store folder whose files are damaged or were not written by this
+    format's writer; the message is one line naming the file. ``file`` and
+    ``problem`` (what is wrong with it) let a caller give its own fix."""
+
+    def __init__(self, message: str, file: str = '', problem: str = ''):
+        super().__init__(message)
+        self.file, self.problem = file, problem
+
+
 def key_hash(key: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(key.encode('utf-8'), digest_size=8).digest(),
@@ -69,6 +79,6 @@ def written_files(meta: dict) -> set:
     return set(_DEFAULT_FILES)
 
 
-__all__ = ['FORMAT', 'VERSION', 'ARRAYS', 'STATS', 'KEYS_FILE', 'META_FILE',
+__all__ = ['StoreError', 'FORMAT', 'VERSION', 'ARRAYS', 'STATS', 'KEYS_FILE', 'META_FILE',
            'key_hash', 'key_hashes', 'read_meta', 'is_store',
            'written_files']

@@ -1,18 +1,20 @@
 """ProposalStore: compact, memory-mapped, read-only proposal boxes per key.
 
-The store's files are described in :mod:`.format`. Everything is opened
-with ``np.load(mmap_mode='r')``: opening costs a few milliseconds whatever
-the size, and forked dataloader workers share the page cache instead of
+The store's files are described in :mod:`.format`; they are checked when
+the store is opened (:mod:`.validate`: a damaged or crafted store raises
+:class:`~.format.StoreError`, one line naming the file). Everything is
+opened with ``np.load(mmap_mode='r')``: opening costs milliseconds even for
+ImageNet, and forked dataloader workers share the page cache instead of
 each holding a copy (no Python object per key).
 """
-import json
 import mmap
 import os.path as osp
 from typing import Iterator, Optional
 
 import numpy as np
 
-from .format import ARRAYS, FORMAT, STATS, VERSION, key_hash
+from .format import ARRAYS, STATS, key_hash
+from .validate import check_boxes, load_arrays, load_meta
 
 
 class ProposalStore:
@@ -26,23 +28,11 @@ class ProposalStore:
                 f'{path} is not a proposal store (no meta.json); build one '
                 'with: python tools/generate_proposals.py IMAGE_ROOT '
                 f'{path}')
-        with open(meta_file) as f:
-            self.meta = json.load(f)
-        if self.meta.get('format') != FORMAT or \
-                self.meta.get('version') != VERSION:
-            raise ValueError(
-                f'{path}: unsupported store format {self.meta.get("format")}'
-                f' v{self.meta.get("version")}; regenerate it with '
-                'tools/generate_proposals.py')
-        for name in ARRAYS:
-            arr = np.load(osp.join(path, name + '.npy'), mmap_mode='r')
-            setattr(self, '_' + name, _random_access(arr))
-        stats = osp.join(path, STATS + '.npy')
-        self._image_stats = (np.load(stats, mmap_mode='r')
-                             if osp.isfile(stats) else None)
-        kb = osp.join(path, 'keys.bin')
-        self._keys = (_random_access(np.memmap(kb, np.uint8, 'r'))
-                      if osp.getsize(kb) else np.zeros(0, np.uint8))
+        self.meta = load_meta(path)
+        arrays = load_arrays(path, self.meta)
+        for name in ARRAYS + ('keys', ):
+            setattr(self, '_' + name, _random_access(arrays[name]))
+        self._image_stats = arrays.get(STATS)
 
     def __reduce__(self):
         # pickle (e.g. for spawned dataloader workers) as the path, so each
@@ -86,7 +76,8 @@ class ProposalStore:
 
     def boxes_at(self, i: int) -> np.ndarray:
         a, b = self._offsets[i], self._offsets[i + 1]
-        return np.array(self._boxes[a:b], dtype=np.float32).reshape(-1, 4)
+        return check_boxes(np.array(self._boxes[a:b], dtype=np.float32)
+                           .reshape(-1, 4), self.path, i)
 
     @property
     def has_image_stats(self) -> bool:
