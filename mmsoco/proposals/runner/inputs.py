@@ -2,6 +2,7 @@
 the settings a store depends on, and the exact
 command line to suggest in messages."""
 import hashlib
+import math
 import os.path as osp
 import shlex
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ def check_params(scale, sigma, min_size, chunk_size, workers, max_pixels,
     cannot work."""
     rules = [('scale', '--scale', scale, scale > 0, '> 0'),
              ('sigma', '--sigma', sigma, sigma > 0, '> 0'),
+             ('scale', '--scale', scale, math.isfinite(scale), 'finite'),
+             ('sigma', '--sigma', sigma, math.isfinite(sigma), 'finite'),
              ('min_size', '--min-size', min_size, min_size >= 0, '>= 0'),
              ('chunk_size', '--chunk-size', chunk_size, chunk_size >= 1,
               '>= 1'),
