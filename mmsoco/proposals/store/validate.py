@@ -11,6 +11,7 @@ ImageNet-size store); the boxes themselves are checked per lookup
 inside an image root is decided where they are opened
 (:mod:`mmsoco.image_set.roots`).
 """
+import codecs
 import json
 import os.path as osp
 from typing import Dict
@@ -129,7 +130,8 @@ def _load_keys(path: str, key_offsets: np.ndarray) -> np.ndarray:
         raise _bad(osp.join(path, 'key_offsets.npy'), 'does not split '
                    f'{KEYS_FILE} into non-empty keys')
     try:
-        bytes(keys).decode('utf-8')
+        if len(keys) and keys.max() >= 0x80:  # not plain ASCII
+            codecs.utf_8_decode(memoryview(keys), 'strict', True)
     except UnicodeDecodeError as e:
         raise _bad(kb, f'holds a key that is not valid UTF-8 (byte '
                    f'{e.start})')
