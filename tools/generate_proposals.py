@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     """The tool; Ctrl-C or SIGTERM at any moment, also while arguments are
     parsed and the imports load (seconds), ends it with one line, exit
     status 130."""
+    old_int = signal.getsignal(signal.SIGINT)
     old_term = signal.signal(signal.SIGTERM, _stop)
     command = ' '.join(['python tools/generate_proposals.py'] + [
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)])
@@ -124,6 +125,7 @@ def main(argv=None) -> int:
                   f'was written; rerun: {command}', file=sys.stderr)
         return 130
     finally:
+        signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
 
 
