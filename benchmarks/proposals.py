@@ -8,7 +8,7 @@ For each worker count it runs ``generate_store`` on the folder and prints
 seconds per image (wall clock / images, after the one-off numba compile) and
 images per second. Recall is that of the filter-eligible ground-truth boxes
 (non-crowd, w, h >= 32, aspect <= 3, 0.3 <= sqrt(wh / WH) <= 0.8) by a
-stored proposal at IoU >= 0.5 (mmsoco/proposals/eval.py, shared with
+stored proposal at IoU >= 0.5 (mmsoco/proposals/store/eval.py, shared with
 tests/test_proposals/test_quality.py); boxes/img is the stored (filtered) count.
 A per-stage profile on one core says where the time goes.
 """
@@ -26,10 +26,11 @@ sys.path.insert(0, REPO)
 
 import numpy as np  # noqa: E402
 
+from mmsoco.image_set import load_rgb  # noqa: E402
 from mmsoco.proposals import (ProposalStore, filter_boxes,  # noqa: E402
-                              generate_store, load_rgb)
+                              generate_store)
 from mmsoco.proposals import selective_search as ss  # noqa: E402
-from mmsoco.proposals.eval import eligible_gt, recall  # noqa: E402
+from mmsoco.proposals.store.eval import eligible_gt, recall  # noqa: E402
 
 from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
 
@@ -38,7 +39,7 @@ COCO = coco_tiny_root()
 
 def profile(paths, neighbours):
     """Mean seconds per stage on this core."""
-    from mmsoco.proposals.search import (_adjacent_pairs,
+    from mmsoco.proposals.algorithm.search import (_adjacent_pairs,
                                                    _overlap_pairs,
                                                    _region_stats, felzenszwalb,
                                                    group)

@@ -25,7 +25,7 @@ def one(mp: float) -> None:
     import numpy as np
     import skimage.data
 
-    from mmsoco.proposals.worker import propose_rgb
+    from mmsoco.proposals.runner.worker import propose_rgb
     propose_rgb(np.zeros((8, 8, 3), np.uint8))
     small = skimage.data.coffee()
     f = (mp * 1e6 / (small.shape[0] * small.shape[1])) ** 0.5

@@ -12,6 +12,11 @@ store's filter could keep), and, when most of them are outside the filter's
 size range, the filter preset to regenerate the store with. --show N draws
 N images with their proposals (and the GT boxes in green) as PNGs in --out.
 
+A damaged or crafted store (truncated arrays, bad offsets, keys that are not
+UTF-8, keys outside the image root such as absolute or ../ paths) stops the
+tool with one line naming the file or key; no image outside the image root
+is opened.
+
 --filter judges the GT by another preset than the one the store was made
 with; --image-root is where the images are when the store has moved (they
 are read for drawing, and for the image sizes of a store that did not
@@ -60,6 +65,15 @@ def fail(msg: str) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmsoco.image_set import ImageSetError
+    from mmsoco.proposals import StoreError
+    try:
+        return analyze(args)
+    except (StoreError, ImageSetError) as e:  # a damaged or crafted store
+        return fail(str(e))
+
+
+def analyze(args) -> int:
     if args.show < 0 or args.max_boxes < 1:
         return fail('--show must be >= 0 and --max-boxes >= 1')
     if args.show and not args.out:
@@ -67,8 +81,8 @@ def main(argv=None) -> int:
     if args.ann and not osp.isfile(args.ann):
         return fail(f'--ann {args.ann} not found')
     from mmsoco.proposals import ProposalStore
-    from mmsoco.proposals import analysis as an
-    from mmsoco.proposals.eval import load_gt
+    from mmsoco.proposals.store import analysis as an
+    from mmsoco.proposals.store.eval import load_gt
     try:
         store = ProposalStore(args.store)
         spec = an.store_filter(store, args.filter)
@@ -122,8 +136,8 @@ def main(argv=None) -> int:
 def draw_pictures(args, store, gt) -> int:
     import cv2
 
-    from mmsoco.image_set import BadImage, load_rgb
-    from mmsoco.proposals import analysis as an
+    from mmsoco.image_set import BadImage, load_rgb, path_in_root
+    from mmsoco.proposals.store import analysis as an
     from mmsoco.utils.atomic import atomic_file
     keys = list(store.keys())
     if gt is not None:  # images with GT first
@@ -139,12 +153,14 @@ def draw_pictures(args, store, gt) -> int:
         return fail(f'{osp.join(args.out, taken[0])} exists (and '
                     f'{len(taken) - 1} more); choose another --out or pass '
                     '--overwrite')
-    os.makedirs(args.out, exist_ok=True)
     root = args.image_root or store.meta.get('image_root', '')
+    # every key inside the image root before anything is opened
+    paths = [path_in_root(k, root, args.store) for k in keys]
+    os.makedirs(args.out, exist_ok=True)
     written = 0
-    for key in keys:
+    for key, path in zip(keys, paths):
         try:
-            rgb = load_rgb(osp.join(root, key))
+            rgb = load_rgb(path)
         except BadImage as e:
             print(f'  cannot draw {key}: {e} (is --image-root right?)')
             continue

@@ -23,9 +23,13 @@ arguments); the last shard to finish assembles the store, or run `--merge`.
 Safety: OUT_STORE must not be the image root, contain it, or (for an image
 folder) lie inside it, and if it exists it must be a proposal store or an
 empty folder; otherwise the tool stops before any work and deletes nothing.
+--overwrite replaces a store only when it holds nothing but the files this
+tool wrote (listed in its meta.json): anything else in it is named and the
+tool stops.
 One run per OUT_STORE (a second one is refused, naming the PID that runs).
 """
 import argparse
+import math
 import os
 import os.path as osp
 import shlex
@@ -40,8 +44,8 @@ class Stopped(KeyboardInterrupt):
 
 
 def parse_args(argv=None):
-    from mmsoco.proposals.filters import FILTERS
-    from mmsoco.proposals.inputs import DEFAULT_MAX_PIXELS
+    from mmsoco.proposals.algorithm.filters import FILTERS
+    from mmsoco.proposals.runner.inputs import DEFAULT_MAX_PIXELS
     p = argparse.ArgumentParser(
         description='Selective-search proposals -> ProposalStore',
         epilog='Resume: rerun the same command; finished chunks are reused. '
@@ -81,7 +85,8 @@ def parse_args(argv=None):
     p.add_argument('--overwrite', action='store_true',
                    help='replace a proposal store made with other settings '
                    'or from images that changed (and discard an unfinished '
-                   'run made otherwise); other files are never overwritten')
+                   'run made otherwise); a store that holds any file this '
+                   'tool did not write is refused, naming the file')
     g = p.add_mutually_exclusive_group()
     g.add_argument('--shard', default=None, metavar='I/N',
                    help='compute share I of N (I = 0..N-1, e.g. '
@@ -97,21 +102,47 @@ def _stop(signum, frame):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    """The tool; Ctrl-C or SIGTERM at any moment, also while arguments are
+    parsed and the imports load (seconds), ends it with one line, exit
+    status 130."""
+    old_int = signal.getsignal(signal.SIGINT)
     old_term = signal.signal(signal.SIGTERM, _stop)
     command = ' '.join(['python tools/generate_proposals.py'] + [
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)])
+    state = dict(started=False)
+    try:
+        return _run(argv, command, state)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if state['started']:
+            out = state['out'].rstrip('/')
+            print(f'interrupted: finished chunks are kept in {out}.work; '
+                  f'resume with the same command: {command}',
+                  file=sys.stderr)
+        else:
+            print('interrupted while starting, before any work: nothing '
+                  f'was written; rerun: {command}', file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _run(argv, command: str, state: dict) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
     try:
         from mmsoco.image_set import ImageSetError
-        from mmsoco.proposals import LockBusy, generate_store
-        from mmsoco.proposals.inputs import parse_shard
+        from mmsoco.proposals import LockBusy, StoreError, generate_store
+        from mmsoco.proposals.runner.inputs import parse_shard
         if args.workers < 1:
             raise ValueError(f'--workers must be >= 1, got {args.workers}')
-        if args.image_timeout <= 0:
-            raise ValueError('--image-timeout must be > 0, got '
+        if not (0 < args.image_timeout < math.inf):
+            raise ValueError('--image-timeout must be a number > 0, got '
                              f'{args.image_timeout}')
         shard = parse_shard(args.shard) if args.shard else None
+        state.update(started=True, out=args.out_store)
         res = generate_store(
             args.image_root, args.out_store, workers=args.workers,
             filter=args.filter, image_root=args.list_root,
@@ -121,22 +152,31 @@ def main(argv=None) -> int:
             max_chunks=args.max_chunks, keep_work_dir=args.keep_work_dir,
             overwrite=args.overwrite, shard=shard, merge=args.merge,
             image_timeout=args.image_timeout)
-    except KeyboardInterrupt:
-        print(f'interrupted: finished chunks are kept in '
-              f'{args.out_store.rstrip("/")}.work; resume with the same '
-              f'command: {command}', file=sys.stderr)
-        return 130
     except (FileNotFoundError, FileExistsError, ValueError, KeyError,
-            ImageSetError, LockBusy) as e:
+            ImageSetError, LockBusy, StoreError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f'error: {msg}', file=sys.stderr)
         return 2
-    finally:
-        signal.signal(signal.SIGTERM, old_term)
+    except OSError as e:  # no space left, a read-only or vanished disk
+        print(f'error: {os_error_line(e, args.out_store, command)}',
+              file=sys.stderr)
+        return 2
     if res.path is None and not shard:
         print(f'stopped after {res.computed_chunks} new chunks; rerun the '
               f'same command to continue: {command}', file=sys.stderr)
     return 0
+
+
+def os_error_line(e: OSError, out: str, command: str) -> str:
+    """One line for a write that failed (ENOSPC, EROFS, EIO, ...): what
+    failed and that nothing partial is left under a final name."""
+    out = out.rstrip('/')
+    where = f' ({e.filename})' if e.filename else ''
+    what = e.strerror or str(e) or type(e).__name__
+    return (f'{what}{where} while making {out}; no partial file is left '
+            f'under a final name and finished chunks are kept in '
+            f'{out}.work: free space (or fix the disk) and rerun the same '
+            f'command: {command}')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
 """Errors a dataset raises for bad input (a missing data root, proposals
-store or list file; a store made for another image set).
+store or list file; a store made for another image set, or damaged).
 
 Each message is one line naming the path and what to run. mmengine's
 registry re-raises build errors as ``type(e)('class `X` in path.py: ' +
@@ -23,6 +23,12 @@ class DatasetMismatchError(DatasetConfigError, ValueError):
     changed; too few images)."""
 
 
+class ProposalStoreError(DatasetMismatchError):
+    """The proposals store's files are damaged or were not written by
+    ``tools/generate_proposals.py`` (truncated arrays, offsets out of
+    range, keys that are not UTF-8, ...)."""
+
+
 class TooManyBadImagesError(DatasetMismatchError):
     """More images failed to decode during training than the dataset's
     ``max_bad_share`` allows."""
@@ -43,5 +49,5 @@ def dataset_error_message(exc: BaseException) -> str:
     return _BUILD_PREFIX.sub('', text).strip()
 
 
-__all__ = ['DatasetConfigError', 'DatasetMismatchError',
+__all__ = ['DatasetConfigError', 'DatasetMismatchError', 'ProposalStoreError',
            'TooManyBadImagesError', 'dataset_error_message']

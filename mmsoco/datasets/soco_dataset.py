@@ -1,4 +1,5 @@
 """Unlabelled images joined with their selective-search proposals."""
+import contextlib
 import logging
 import os.path as osp
 from typing import List, Optional, Sequence
@@ -11,7 +12,8 @@ from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
 from .bad_images import (DEFAULT_MAX_BAD_SHARE, leave_out_bad_files,
                          prepare_or_replace, recorded_bad_files)
-from .errors import DatasetConfigError, DatasetMismatchError
+from .errors import (DatasetConfigError, DatasetMismatchError,
+                     ProposalStoreError)
 from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
 from .store_check import (check_store_current, make_store_command,
@@ -102,8 +104,22 @@ class SoCoDataset(BaseDataset):
     def store(self):
         if self._store is None:
             from mmsoco.proposals import ProposalStore
-            self._store = ProposalStore(self.proposals)
+            with self._store_errors():
+                self._store = ProposalStore(self.proposals)
         return self._store
+
+    @contextlib.contextmanager
+    def _store_errors(self):
+        """A damaged or crafted store (``StoreError``, raised when it is
+        opened or a box is read) becomes the dataset's one line."""
+        from mmsoco.proposals import StoreError
+        try:
+            yield
+        except StoreError as e:
+            raise ProposalStoreError(
+                f'{type(self).__name__}: proposals store file {e.file} '
+                f'{e.problem}; remake the store with: '
+                f'{self.store_command(True)}') from None
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -139,8 +155,9 @@ class SoCoDataset(BaseDataset):
                 f'{osp.join(self.proposals, "bad_files.txt")}; fix them and '
                 f'remake the store with: {self.store_command(True)}')
         self.num_bad, keys = len(keys) - len(good), good
-        index = self._store_index(keys)
-        counts = self._count_boxes(index)
+        with self._store_errors():
+            index = self._store_index(keys)
+            counts = self._count_boxes(index)
         self._check_match(keys, counts)
         if self.check_image_stats is not False:
             limit = (None if self.check_image_stats is True else
@@ -220,7 +237,8 @@ class SoCoDataset(BaseDataset):
 
     def boxes_for(self, key: str) -> np.ndarray:
         """The key's proposals, or one box covering the whole image."""
-        boxes = self.store.get(key)
+        with self._store_errors():
+            boxes = self.store.get(key)
         if boxes is None or len(boxes) == 0:
             return whole_image_box()
         return boxes

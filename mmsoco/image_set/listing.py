@@ -7,7 +7,8 @@ An image set is given as one of:
   second time (a link to a parent, two links to one place) is listed once
   and the repeat is reported, so a link loop cannot multiply the set;
 - a list file: one image path per line, relative to the image root (by
-  default the list file's folder) or absolute inside it. The whole line is
+  default the list file's folder, without ``..``) or absolute inside it
+  (:mod:`.roots`). The whole line is
   the path (spaces allowed); ImageNet-style ``path label`` lines, whose
   last word is an integer and whose whole line names no file, give their
   path. Empty lines and ``#`` comments are skipped. A JSON file is refused
@@ -25,15 +26,13 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple, Union
 
+from .errors import ImageSetError
+from .roots import key_in_root
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff', '.ppm', '.pgm')
 
 Source = Union[str, Sequence[str]]
-
-
-class ImageSetError(ValueError):
-    """An image set that cannot be listed; the message is one line with the
-    path and the fix."""
 
 
 @dataclass
@@ -178,13 +177,9 @@ def _path_of_line(line: str, root: str) -> str:
 
 
 def _key(path: str, root: str) -> str:
-    rel = osp.relpath(path, root) if osp.isabs(path) else osp.normpath(path)
-    if rel == '..' or rel.startswith('..' + os.sep):
-        raise ImageSetError(
-            f'{path} is outside the image root {root}; pass image_root= '
-            '(--image-root) containing it')
-    return rel.replace(os.sep, '/')
+    return key_in_root(path, root, hint='pass image_root= (--image-root) '
+                       'containing it')
 
 
-__all__ = ['IMAGE_EXTENSIONS', 'ImageList', 'ImageSetError', 'list_images',
+__all__ = ['IMAGE_EXTENSIONS', 'ImageList', 'list_images',
            'resolve_root']

@@ -7,13 +7,17 @@ its ``categories`` list, which is the order mmdet's ``CocoDataset`` and
 ``CocoMetric`` give labels in (``get_cat_ids`` keeps the file's order), so
 ``metainfo.classes`` and the heads' ``num_classes`` follow the data without
 any ``--cfg-options``. :meth:`CocoData.problems` checks the pair before
-anything runs and returns one line per problem, naming the file and the fix.
+anything runs and returns one line per problem, naming the file and the fix;
+an image entry outside its image folder (an absolute path elsewhere, or
+``..``) is one of them, found by name only (nothing outside is opened).
 """
 import json
 import os.path as osp
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import List, Optional, Tuple
+
+from mmsoco.image_set.roots import OutsideRootError, key_in_root
 
 
 @lru_cache(maxsize=8)
@@ -108,7 +112,10 @@ class CocoData:
                            'give each class one category')
             if not files:
                 out.append(f'{ann} has no images')
-            if osp.isdir(images):
+            outside = _outside_root(files, images, ann)
+            if outside:
+                out.append(outside)
+            elif osp.isdir(images):
                 missing = [f for f in files
                            if not osp.isfile(osp.join(images, f))]
                 if missing:
@@ -124,6 +131,22 @@ class CocoData:
                 f'({list(names["train"])}), in the same order; convert both '
                 'splits with the same class list')
         return out
+
+
+def _outside_root(files, images: str, ann: str) -> str:
+    """A line for the first ``file_name`` outside ``images`` (absolute
+    elsewhere, or with ``..``), counting the others; '' when none is. Only
+    names are compared: nothing outside the folder is looked at."""
+    bad = []
+    for f in files:
+        try:
+            key_in_root(f, images, ann)
+        except OutsideRootError as e:
+            bad.append(str(e))
+    if not bad:
+        return ''
+    more = f' ({len(bad) - 1} more such entries)' if len(bad) > 1 else ''
+    return bad[0] + more
 
 
 __all__ = ['CocoData', 'classes_of', 'read_coco_summary']

@@ -14,7 +14,7 @@ import contextlib
 import os
 import os.path as osp
 import secrets
-from typing import Iterator, Union
+from typing import Callable, Iterator, Optional, Union
 
 _TMP_TAG = '.tmp-'
 
@@ -99,15 +99,28 @@ def atomic_write(path: str, data: Union[str, bytes],
     return path
 
 
-def publish_dir(tmp: str, dst: str) -> str:
-    """Put a finished folder ``tmp`` in place at ``dst`` (which must not
-    exist): its files and entries are fsynced, it is renamed in one step and
-    the parent's entry fsynced, so ``dst`` is either absent or complete."""
+def publish_dir(tmp: str, dst: str,
+                discard: Optional[Callable[[str], None]] = None) -> str:
+    """Put a finished folder ``tmp`` in place at ``dst``: its files and
+    entries are fsynced, it is renamed in one step and the parent's entry
+    fsynced, so ``dst`` is either absent (or the old folder) or complete.
+
+    ``dst`` must not exist, unless ``discard`` is given: then an existing
+    ``dst`` is first renamed aside (``<dst>.old-<tmp's name>``) and, once
+    ``tmp`` is in place, handed to ``discard`` to delete it.
+    """
     for name in os.listdir(tmp):
         if osp.isfile(osp.join(tmp, name)):
             fsync_path(osp.join(tmp, name))
     fsync_path(tmp)
-    os.rename(tmp, dst)
+    if discard is not None and osp.lexists(dst):
+        old = dst.rstrip(os.sep) + '.old-' + osp.basename(tmp)
+        os.rename(dst, old)
+        os.rename(tmp, dst)
+        fsync_path(osp.dirname(osp.abspath(dst)))
+        discard(old)
+    else:
+        os.rename(tmp, dst)
     fsync_path(osp.dirname(osp.abspath(dst)))
     return dst
 

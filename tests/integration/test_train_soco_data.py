@@ -66,6 +66,24 @@ def test_store_of_another_image_set(tmp_path, tool_env, val_images):
     assert '--overwrite' not in proc.stderr
 
 
+def test_damaged_store(tmp_path, tool_env, val_images):
+    """A truncated boxes.npy: the dataset's one line naming the file and the
+    command that remakes the store, not a traceback."""
+    from mmsoco.proposals import write_store
+    keys = sorted(osp.basename(p) for p in glob.glob(
+        osp.join(val_images, '*.jpg')))
+    store = write_store(str(tmp_path / 'store'), keys,
+                        [np.array([[0, 0, 9, 9]], np.float32)] * len(keys))
+    with open(osp.join(store, 'boxes.npy'), 'r+b') as f:
+        f.truncate(130)
+    proc = run_train([CONFIG, '--work-dir', str(tmp_path / 'work'),
+                      *dataset_options(val_images, store)], tool_env)
+    check_dataset_line(proc, f'proposals store file {store}/boxes.npy is '
+                       'not a readable .npy array',
+                       f'python tools/generate_proposals.py {val_images} '
+                       f'{store} --overwrite')
+
+
 def train_tool():
     spec = importlib.util.spec_from_file_location('mmsoco_train_tool', TRAIN)
     module = importlib.util.module_from_spec(spec)

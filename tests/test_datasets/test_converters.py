@@ -152,6 +152,46 @@ def test_bad_input_one_line_with_the_fix(tmp_path):
     assert out.read_text() == 'keep'
 
 
+@pytest.mark.parametrize('name', ['/etc/passwd', '../../x.jpg',
+                                  'sub/../../x.jpg'])
+def test_via_image_names_stay_inside_the_image_root(tmp_path, name,
+                                                    monkeypatch):
+    """A VIA file naming a file outside its image folder is refused in one
+    line naming the entry; the file is never opened."""
+    from mmsoco.datasets.converters import coco_builder
+    opened = []
+    monkeypatch.setattr(coco_builder, 'load_rgb', opened.append)
+    via = tmp_path / 'images' / 'via.json'
+    via.parent.mkdir()
+    via.write_text(json.dumps({'x': dict(filename=name, size=1,
+                                         regions=[])}))
+    with pytest.raises(ConversionError) as e:
+        convert_via(str(via))
+    assert first_line(e).startswith(
+        f'{via}: image entry {name!r} is outside the image root '
+        f'{via.parent}')
+    assert opened == []
+
+
+def test_absolute_via_names_inside_the_root_become_relative(tmp_path):
+    truth = make_images(str(tmp_path), 1)
+    data = json.load(open(write_via(str(tmp_path), truth)))
+    for entry in data.values():
+        entry['filename'] = str(tmp_path / entry['filename'])
+    json.dump(data, open(tmp_path / 'abs.json', 'w'))
+    coco = convert_via(str(tmp_path / 'abs.json')).to_dict()
+    assert [im['file_name'] for im in coco['images']] == sorted(truth)
+
+
+def test_labelme_image_outside_the_root_is_refused(tmp_path):
+    truth = make_images(str(tmp_path / 'labels'), 1)
+    write_labelme(str(tmp_path / 'labels'), truth)
+    with pytest.raises(ConversionError) as e:
+        convert_labelme(str(tmp_path / 'labels'),
+                        image_root=str(tmp_path / 'elsewhere'))
+    assert 'is outside the image root' in first_line(e)
+
+
 def test_yolo_bad_labels(tmp_path):
     truth = make_images(str(tmp_path / 'images'), 2)
     labels = tmp_path / 'labels'

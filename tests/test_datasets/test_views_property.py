@@ -214,7 +214,7 @@ def test_default_partner_is_the_view1_box_cut_by_the_crop(photos):
 
 def partner_ious(images, proposals, rng, draws, **kw):
     """IoU in original pixels of every partner row, and its mean per pair."""
-    from mmsoco.proposals.eval import iou
+    from mmsoco.proposals.store.eval import iou
     rows, pairs = [], []
     for img, props in zip(images, proposals):
         for _ in range(draws):
@@ -232,7 +232,7 @@ def test_partner_iou_on_real_proposals(coco_tiny):
     overlap by IoU ~0.75 in original pixels and a pair's mean IoU is below
     0.99 in over 95 % of pairs (the reference: 0.75, 98 %);
     box_clip='overlap' makes the partners identical."""
-    from mmsoco.proposals.generator import propose_image
+    from mmsoco.proposals import propose_image
     paths = sorted(glob.glob(osp.join(coco_tiny, 'train2017', '*.jpg')))[:8]
     images = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB) for p in paths]
     proposals = [propose_image(p)[0] for p in paths]

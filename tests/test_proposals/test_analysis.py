@@ -1,5 +1,5 @@
 """tools/analyze_proposals.py: statistics of known boxes, the recall on
-coco_tiny val2017 equal to mmsoco.proposals.eval's, the small-object advice,
+coco_tiny val2017 equal to mmsoco.proposals.store.eval's, the small-object advice,
 and the pictures."""
 import json
 import os
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from mmsoco.proposals import FILTERS, ProposalStore, generate_store
-from mmsoco.proposals import analysis as an
-from mmsoco.proposals.eval import eligible_gt, gt_boxes, recall
+from mmsoco.proposals.store import analysis as an
+from mmsoco.proposals.store.eval import eligible_gt, gt_boxes, recall
 from mmsoco.proposals.store import write_store
 from tests.conftest import REPO
 

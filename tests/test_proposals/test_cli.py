@@ -45,6 +45,10 @@ def images(tmp_path):
     (['--max-chunks', '0'], '--max-chunks (max_chunks) must be >= 1'),
     (['--shard', '2/2'], '--shard I/N needs 0 <= I < N'),
     (['--shard', 'x'], '--shard takes I/N'),
+    (['--sigma', 'inf'], '--sigma (sigma) must be finite, got inf'),
+    (['--sigma', 'nan'], '--sigma (sigma) must be > 0, got nan'),
+    (['--scale', 'inf'], '--scale (scale) must be finite, got inf'),
+    (['--image-timeout', 'nan'], '--image-timeout must be a number > 0'),
 ])
 def test_parameters_are_checked_in_one_line(tool, images, tmp_path, capsys,
                                             flags, needle):
@@ -110,6 +114,83 @@ def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path, sig):
         f'{out} --chunk-size 1 --workers 2')
     assert 'Traceback' not in err
     assert osp.exists(out + '.work') and not osp.exists(out + '.lock')
+
+
+@pytest.mark.parametrize('delay', [0.5, 1.5])
+def test_ctrl_c_while_the_imports_load_is_one_line(images, tmp_path, delay):
+    """Ctrl-C in the first seconds, while torch and mmsoco are imported:
+    one line, exit status 130, nothing written."""
+    out = str(tmp_path / 'out')
+    proc = subprocess.Popen([sys.executable, TOOL, images, out],
+                            stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env=dict(os.environ, PYTHONPATH=REPO))
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    lines = [ln for ln in err.splitlines() if not ln.startswith('proposals:')]
+    assert proc.returncode == 130 and len(lines) == 1, err
+    assert lines[0].startswith('interrupted') and 'Traceback' not in err
+    if 'while starting' in lines[0]:
+        assert lines[0] == ('interrupted while starting, before any work: '
+                            'nothing was written; rerun: python tools/'
+                            f'generate_proposals.py {images} {out}')
+        assert not osp.lexists(out) and not osp.lexists(out + '.work')
+
+
+def _no_space(path):
+    """What a full disk does: part of the file, then ENOSPC."""
+    import errno
+    with open(path if str(path).endswith(('.npy', '.npz')) else
+              str(path) + '.npy', 'wb') as f:
+        f.write(b'\x93NUMPY partial')
+    raise OSError(errno.ENOSPC, 'No space left on device')
+
+
+def _entries(folder):
+    return sorted(os.listdir(folder))
+
+
+def test_no_space_while_writing_the_store(tool, images, tmp_path, capsys,
+                                          monkeypatch):
+    from mmsoco.proposals.store import writer
+    out = str(tmp_path / 'out')
+    with monkeypatch.context() as m:
+        m.setattr(writer.np, 'save', lambda path, arr: _no_space(path))
+        assert tool.main([images, out, '--chunk-size', '2']) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    lines = [ln for ln in lines if not ln.startswith('proposals:')]
+    assert lines == [
+        f'error: No space left on device while making {out}; no partial '
+        f'file is left under a final name and finished chunks are kept in '
+        f'{out}.work: free space (or fix the disk) and rerun the same '
+        f'command: python tools/generate_proposals.py {images} {out} '
+        '--chunk-size 2']
+    # no store (complete or partial), no temporary folder: only the chunks
+    assert _entries(tmp_path) == ['images', 'out.work']
+    assert sum(n.startswith('chunk-') for n in _entries(out + '.work')) == 2
+    assert tool.main([images, out, '--chunk-size', '2']) == 0
+    assert len(ProposalStore(out)) == 4
+    assert _entries(tmp_path) == ['images', 'out']
+
+
+def test_no_space_while_writing_a_chunk(tool, images, tmp_path, capsys,
+                                        monkeypatch):
+    from mmsoco.proposals.runner import workdir
+    out = str(tmp_path / 'out')
+    with monkeypatch.context() as m:
+        m.setattr(workdir.np, 'savez', lambda path, **kw: _no_space(path))
+        assert tool.main([images, out, '--chunk-size', '2']) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.strip().splitlines()
+             if not ln.startswith('proposals:')]
+    assert len(lines) == 1 and lines[0].startswith(
+        f'error: No space left on device while making {out};'), err
+    assert not osp.lexists(out)
+    # the half-written chunk is gone: only the manifest stays
+    assert _entries(out + '.work') == ['manifest.json']
+    assert tool.main([images, out, '--chunk-size', '2']) == 0
+    assert len(ProposalStore(out)) == 4
 
 
 def test_image_stats_and_changed_images(tool, images, tmp_path, capsys):

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmsoco.image_set import list_images
 from mmsoco.proposals import (ProposalStore, filter_boxes, generate_store,
-                              list_images, selective_search)
+                              selective_search)
 
 from ..conftest import REPO
 from ..proposals_data import photo
@@ -304,7 +305,7 @@ def test_cli_refuses_before_any_work(image_root, tmp_path, tool_env):
 # ---------------------------------------------------- rerunning a finished job
 def test_rerun_of_a_finished_store(image_root, reference, tmp_path,
                                    monkeypatch, capsys):
-    from mmsoco.proposals import generator
+    from mmsoco.proposals.runner import generator
     out = str(tmp_path / 'store')
     shutil.copytree(reference[0], out)
     meta = json.load(open(osp.join(out, 'meta.json')))
@@ -447,7 +448,6 @@ store.write_store({str(out)!r}, ['a.jpg'], [np.array([[0, 0, 5, 5]])])
 
 def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
                                                   monkeypatch):
-    from mmsoco.proposals import publish as pub_mod
     from mmsoco.utils import atomic as atomic_mod
     events = []
     real_sync, real_rename, real_replace = (atomic_mod.fsync_path,
@@ -463,7 +463,6 @@ def test_files_are_synced_before_they_are_renamed(image_root, tmp_path,
             real(a, b)
         return rename
 
-    monkeypatch.setattr(pub_mod, 'fsync_path', sync)
     monkeypatch.setattr(atomic_mod, 'fsync_path', sync)
     monkeypatch.setattr(os, 'rename', renamer('rename', real_rename))
     monkeypatch.setattr(os, 'replace', renamer('rename', real_replace))

@@ -3,7 +3,7 @@ recall, 0.790 at IoU 0.5 of the filter-eligible GT, with <= 28 boxes/img).
 
 Runs the real generator on all 80 coco_tiny val2017 images (about 10-20 s on
 2 shared cores) and scores it with the benchmark's own recall code
-(mmsoco/proposals/eval.py, shared with benchmarks/proposals.py).
+(mmsoco/proposals/store/eval.py, shared with benchmarks/proposals.py).
 """
 import os.path as osp
 import time
@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from mmsoco.proposals import ProposalStore, generate_store
-from mmsoco.proposals.eval import eligible_gt, iou, recall
+from mmsoco.proposals.store.eval import eligible_gt, iou, recall
 
 MIN_RECALL = 0.790  # the reference tool on these images
 MAX_BOXES_PER_IMAGE = 28.0

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from mmsoco.proposals import LockBusy, ProposalStore, generate_store
-from mmsoco.proposals.lock import RunLock, holder_of
-from mmsoco.proposals.workdir import WorkDir
+from mmsoco.proposals.runner.lock import RunLock, holder_of
+from mmsoco.proposals.runner.workdir import WorkDir
 
 from ..proposals_data import tiny_folder
 
@@ -72,7 +72,7 @@ def test_two_runs_started_together(images, tmp_path, tool_env):
 def test_the_lock_of_a_killed_run_is_taken_over(images, tmp_path, capsys):
     out = str(tmp_path / 'store')
     script = ('import os, signal, sys; '
-              'from mmsoco.proposals.lock import RunLock; '
+              'from mmsoco.proposals.runner.lock import RunLock; '
               f'RunLock({out + ".lock"!r}, "run").acquire(); '
               'os.kill(os.getpid(), signal.SIGKILL)')
     r = subprocess.run([sys.executable, '-c', script], timeout=120)
@@ -98,7 +98,7 @@ def test_a_lock_file_that_is_not_ours_is_never_touched(images, tmp_path):
 def _interrupt_removal_after(monkeypatch, k):
     """os.remove in the work folder's clean-up stops the run (like a kill)
     before its ``k``-th call."""
-    from mmsoco.proposals import workdir
+    from mmsoco.proposals.runner import workdir
     calls = []
     real = os.remove
 
@@ -118,7 +118,7 @@ def test_a_kill_at_any_point_of_the_clean_up(images, tmp_path, monkeypatch,
     ref = str(tmp_path / 'ref')
     generate_store(images, ref, chunk_size=2, progress=False)
     if k == 'rmdir':
-        from mmsoco.proposals import workdir
+        from mmsoco.proposals.runner import workdir
 
         def rmdir(path):
             raise KeyboardInterrupt
@@ -142,7 +142,7 @@ def test_a_kill_at_any_point_of_the_clean_up(images, tmp_path, monkeypatch,
 
 def test_a_kill_before_the_store_is_published_resumes(images, tmp_path,
                                                       monkeypatch):
-    from mmsoco.proposals import store as store_mod
+    from mmsoco.proposals.store import writer as store_mod
     out = str(tmp_path / 'store')
     real = store_mod.np.save
 
@@ -206,6 +206,69 @@ def test_overwrite_deletes_only_our_work_folder(images, tmp_path):
                          progress=False)
     assert res.path == out and res.reused_chunks == 0
     assert ProposalStore(out).meta['manifest']['scale'] == 300
+
+
+def test_overwrite_replaces_only_the_store_s_own_files(images, tmp_path,
+                                                     tool_env):
+    """``generate_proposals.py IMG OUT --overwrite`` over a store that also
+    holds a user's file (or folder) refuses in one line naming it and
+    changes nothing; once it is moved out, the store is replaced."""
+    from ..conftest import REPO
+    out = str(tmp_path / 'store')
+    generate_store(images, out, scale=200, progress=False)
+    ours = sorted(os.listdir(out))
+    assert sorted(ProposalStore(out).meta['files']) == ours
+    (tmp_path / 'store' / 'notes.txt').write_text('precious')
+    (tmp_path / 'store' / 'plots').mkdir()
+    before = snapshot(tmp_path)
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'generate_proposals.py'),
+           images, out, '--overwrite']
+    r = subprocess.run(cmd, env=tool_env, capture_output=True, text=True,
+                       timeout=300)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert lines[0] == (
+        f'error: output {out} holds files this tool did not write '
+        f'({out}/notes.txt, {out}/plots); only a store\'s own files are '
+        'ever replaced: move them out of it, or choose a new output path')
+    assert snapshot(tmp_path) == before
+    assert not osp.exists(out + '.work')
+    # without --overwrite, the finished store is still found complete
+    res = generate_store(images, out, scale=200, progress=False)
+    assert res.already_complete
+    os.remove(osp.join(out, 'notes.txt'))
+    os.rmdir(osp.join(out, 'plots'))
+    r = subprocess.run(cmd, env=tool_env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert ProposalStore(out).meta['manifest']['scale'] == 300
+    assert sorted(os.listdir(out)) == ours
+    assert sorted(os.listdir(tmp_path)) == ['store']
+
+
+def test_a_user_file_that_appears_during_the_replacement_is_kept(
+        tmp_path, monkeypatch):
+    """The old store is removed file by file (only the files its writer
+    listed): a file that appears in it after the last check is left, in
+    the renamed-aside folder, never deleted."""
+    import numpy as np
+
+    from mmsoco.proposals import write_store
+    from mmsoco.proposals.store import publish as pub_mod
+    out = str(tmp_path / 'store')
+    write_store(out, ['a'], [np.zeros((1, 4))])
+    real = pub_mod.publish_dir
+
+    def late_user_file(tmp, dst, discard=None):
+        with open(osp.join(dst, 'late.txt'), 'w') as f:
+            f.write('mine')
+        return real(tmp, dst, discard)
+    monkeypatch.setattr(pub_mod, 'publish_dir', late_user_file)
+    write_store(out, ['b'], [np.zeros((2, 4))])
+    assert ProposalStore(out)['b'].shape == (2, 4)
+    aside = [n for n in os.listdir(tmp_path) if n.startswith('store.old-')]
+    assert len(aside) == 1
+    assert os.listdir(tmp_path / aside[0]) == ['late.txt']
 
 
 def test_a_lock_being_taken_counts_by_its_role_once_written(tmp_path):

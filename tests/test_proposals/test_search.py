@@ -5,8 +5,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmsoco.proposals import filter_boxes, load_rgb, selective_search
-from mmsoco.proposals.search import felzenszwalb
+from mmsoco.image_set import load_rgb
+from mmsoco.proposals import filter_boxes, selective_search
+from mmsoco.proposals.algorithm.search import felzenszwalb
 
 
 def scene():

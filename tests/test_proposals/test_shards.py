@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from mmsoco.proposals import LockBusy, ProposalStore, generate_store
-from mmsoco.proposals.inputs import parse_shard, shard_chunks
-from mmsoco.proposals.lock import RunLock
-from mmsoco.proposals.workdir import WorkDir
+from mmsoco.proposals.runner.inputs import parse_shard, shard_chunks
+from mmsoco.proposals.runner.lock import RunLock
+from mmsoco.proposals.runner.workdir import WorkDir
 
 from ..conftest import REPO
 from ..proposals_data import tiny_folder
@@ -82,7 +82,7 @@ def test_explicit_merge(images, single, tmp_path, capsys, monkeypatch):
     generate_store(images, out, chunk_size=2, shard=(0, 2), progress=False)
     # the last shard cannot merge while another run holds OUT.lock (taken
     # here while the shard computes)
-    from mmsoco.proposals import generator
+    from mmsoco.proposals.runner import generator
     real, held = generator._Run._compute, []
 
     def compute(self, *a):

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from mmsoco.proposals import ProposalStore, write_store
-from mmsoco.proposals import store as store_mod
+from mmsoco.proposals.store import format as format_mod
+from mmsoco.proposals.store import reader as reader_mod
+from mmsoco.proposals.store import writer as store_mod
 
 
 def sample(n=50, seed=0, integral=True):
@@ -55,7 +57,9 @@ def test_round_trip(tmp_path, integral):
 
 
 def test_hash_collisions_are_resolved(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, 'key_hash', lambda k: len(k) % 3)
+    collide = lambda k: len(k) % 3  # noqa: E731
+    monkeypatch.setattr(format_mod, 'key_hash', collide)
+    monkeypatch.setattr(reader_mod, 'key_hash', collide)
     keys, boxes = sample(30)
     path = str(tmp_path / 'store')
     write_store(path, keys, boxes)

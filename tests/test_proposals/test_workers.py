@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from mmsoco.proposals import ProposalStore, generate_store
-from mmsoco.proposals import worker as worker_mod
-from mmsoco.proposals.worker import map_boxes_back, segment_size
+from mmsoco.proposals.runner import worker as worker_mod
+from mmsoco.proposals.runner.worker import map_boxes_back, segment_size
 
 from ..proposals_data import photo, tiny_folder
 

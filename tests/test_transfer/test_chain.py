@@ -174,3 +174,31 @@ def test_chain_checks_own_set_in_one_line(tmp_path):
                                   f'in {args[1]} (e.g. img_00.png)')
     assert f'the categories of {args[7]} ([\'kite\', \'box\'])' in \
         problems[1] and 'same class list' in problems[1]
+
+
+def test_chain_refuses_images_outside_the_image_folders(tmp_path):
+    """``../..`` and absolute ``file_name`` s that leave --train-images or
+    --val-images are refused by the pre-check, one line naming the entry,
+    even when the file they name exists."""
+    import importlib.util
+    import shutil
+    spec = importlib.util.spec_from_file_location('transfer_chain_tool',
+                                                  TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = own_set(tmp_path)
+    outside = tmp_path / 'outside.png'
+    shutil.copy(osp.join(args[1], 'img_00.png'), outside)
+    for ann, name in ((args[3], '../../outside.png'),
+                      (args[7], str(outside))):
+        coco = json.loads(open(ann).read())
+        coco['images'][0]['file_name'] = name
+        with open(ann, 'w') as f:
+            json.dump(coco, f)
+    problems = tool.check_args(tool.parse_args(args))
+    assert problems == [
+        f"{args[3]}: image entry '../../outside.png' is outside the image "
+        f'root {args[1]} (".."); give paths relative to the image root, '
+        'without ".."',
+        f"{args[7]}: image entry '{outside}' is outside the image root "
+        f'{args[5]}; give paths relative to the image root, without ".."']

@@ -5,7 +5,8 @@ A converter reads its own format and calls :class:`CocoBuilder`: one
 format does not give it) and one ``add_instance`` per object (a box, or
 polygons whose bounding box is the box). The builder checks what it is given
 (an image that is missing or cannot be decoded, a box outside the image, a
-polygon with fewer than 3 points, a zero-area object) and raises
+polygon with fewer than 3 points, a zero-area object, an image named outside
+the image root) and raises
 :class:`ConversionError` with one line naming the annotation file and the
 fix. ``to_dict`` numbers images in the order of their file names (ids from
 1), categories in the order given or, by default, by name (ids from 1), and
@@ -22,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmsoco.image_set import BadImage, load_rgb
+from mmsoco.image_set import BadImage, OutsideRootError, key_in_root, load_rgb
 from mmsoco.utils.atomic import atomic_write
 
 # coordinates a little outside the image (a polygon point drawn on the
@@ -73,8 +74,14 @@ class CocoBuilder:
         """Register ``file_name`` (relative to the image root, '/'-joined);
         ``size`` (width, height) is read from the image when None. Returns
         the file name (the handle for ``add_instance``). ``source`` is the
-        annotation file that names the image, for messages."""
-        file_name = file_name.replace('\\', '/')
+        annotation file that names the image, for messages. A name outside
+        the image root (absolute elsewhere, or with ``..``) is refused
+        before anything is opened (:mod:`mmsoco.image_set.roots`)."""
+        try:
+            file_name = key_in_root(str(file_name).replace('\\', '/'),
+                                    self.image_root, source)
+        except OutsideRootError as e:
+            raise ConversionError(str(e)) from None
         if file_name in self.images:
             if size is not None and (self.images[file_name]['width'],
                                      self.images[file_name]['height']) \

@@ -98,19 +98,15 @@ def convert_labelme(folder: str, image_root: Optional[str] = None,
         data = _load(path)
         if data is None:
             continue
-        # labelme on Windows writes backslashes
+        # labelme on Windows writes backslashes; its imagePath is relative
+        # to the JSON's folder: the builder refuses one outside image_root
         image = osp.normpath(osp.join(osp.dirname(osp.abspath(path)),
                                       str(data['imagePath']).replace(
                                           '\\', '/')))
-        rel = osp.relpath(image, image_root)
-        if rel.startswith('..'):
-            raise ConversionError(
-                f'{path}: image {image} is outside the image root '
-                f'{image_root}; pass --image-root with a folder holding it')
         size = None
         if data.get('imageWidth') and data.get('imageHeight'):
             size = (int(data['imageWidth']), int(data['imageHeight']))
-        fname = builder.add_image(rel, path, size)
+        fname = builder.add_image(image, path, size)
         groups = {}  # (label, group_id) -> [polygons, boxes]
         for i, shape in enumerate(data['shapes'] or []):
             label = str(shape.get('label') or '').strip()

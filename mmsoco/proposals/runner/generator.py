@@ -22,7 +22,7 @@ within one chunk of each other). Shards run concurrently; the last one to
 finish (or ``merge=True``) assembles the store under ``OUT.lock``, byte for
 byte the store of a single run.
 
-Safety (:func:`.inputs.check_output`): an output that is, contains or (for a
+Safety (:func:`.output.check_output`): an output that is, contains or (for a
 scanned folder) lies inside the image root is refused, and so is an
 existing path that is not a proposal store. A finished store records its
 settings (``meta.json`` ``manifest``) and each image's size, file size and
@@ -34,14 +34,14 @@ replaces the store made for these images).
 from typing import Optional, Sequence, Tuple, Union
 
 from mmsoco.image_set import IMAGE_EXTENSIONS, list_images, resolve_root
+from mmsoco.proposals.algorithm.filters import FilterSpec, get_filter
+from mmsoco.proposals.store import is_store
+from mmsoco.proposals.store.publish import clean_stale_temps
 from .assemble import GenerateResult, assemble, existing_store
-from .filters import FilterSpec, get_filter
-from .inputs import (DEFAULT_MAX_PIXELS, Job, check_output, check_params,
-                     shard_chunks)
+from .inputs import DEFAULT_MAX_PIXELS, Job, check_params, shard_chunks
 from .lock import LockBusy, RunLock, holder_of
+from .output import check_output
 from .progress import Progress, log
-from .publish import clean_stale_temps
-from .store import is_store
 from .worker import WorkerPool, propose_image
 from .workdir import WorkDir
 
@@ -84,7 +84,8 @@ def generate_store(image_root_or_list: Union[str, Sequence[str]],
     spec = get_filter(filter)
     check_params(scale, sigma, min_size, chunk_size, workers, max_pixels,
                  max_chunks, shard)
-    check_output(out_path, *resolve_root(image_root_or_list, image_root))
+    check_output(out_path, *resolve_root(image_root_or_list, image_root),
+                 overwrite=overwrite)
     listing = list_images(image_root_or_list, image_root)
     if not listing.keys:
         raise ValueError(f'no images found in {image_root_or_list} '
@@ -250,5 +251,4 @@ class _Run:
         return result
 
 
-__all__ = ['generate_store', 'propose_image', 'check_output',
-           'GenerateResult', 'Progress', 'holder_of']
+__all__ = ['generate_store']

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
 import numpy as np
 
 from mmsoco.image_set import BadImage, decode_rgb, read_image_file
-from .filters import filter_boxes
+from mmsoco.proposals.algorithm.filters import filter_boxes
 from .progress import log
 
 NO_STATS = np.zeros(4, np.int64)
@@ -66,7 +66,7 @@ def propose_rgb(rgb: np.ndarray, spec='ratio3size0308', scale: float = 300,
     downsized)."""
     import cv2
 
-    from .search import selective_search
+    from mmsoco.proposals.algorithm.search import selective_search
     full = (rgb.shape[1], rgb.shape[0])
     small = segment_size(*full, max_pixels)
     img = rgb if small is None else cv2.resize(rgb, small,
@@ -187,7 +187,7 @@ class WorkerPool:
     def run(self, items: Iterable[Tuple[int, str]]
             ) -> Iterator[Tuple[int, ImageResult]]:
         """Yield (tag, result) for each (tag, key), in completion order."""
-        from .search import selective_search
+        from mmsoco.proposals.algorithm.search import selective_search
         selective_search(np.zeros((4, 4, 3), np.uint8))  # compile once
         if self.workers <= 0:
             for tag, key in items:

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, Mapping, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .filters import FILTERS, BoxRules
+from mmsoco.proposals.algorithm.filters import FILTERS, BoxRules
 
 
 def load_gt(ann_file: str) -> Dict[str, Tuple[np.ndarray, Tuple[int, int]]]:

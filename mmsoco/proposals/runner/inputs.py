@@ -1,14 +1,14 @@
 """What a proposals run is asked to do: checked parameters, the image set,
-the output's safety checks, the settings a store depends on, and the exact
+the settings a store depends on, and the exact
 command line to suggest in messages."""
 import hashlib
-import os
+import math
 import os.path as osp
 import shlex
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple, Union
 
-from .filters import FilterSpec
+from mmsoco.proposals.algorithm.filters import FilterSpec
 
 # One worker decodes and segments an image in about 100 bytes per pixel
 # (measured, see docs/proposals.md): 16 MP keeps it under ~2 GB.
@@ -29,6 +29,8 @@ def check_params(scale, sigma, min_size, chunk_size, workers, max_pixels,
     cannot work."""
     rules = [('scale', '--scale', scale, scale > 0, '> 0'),
              ('sigma', '--sigma', sigma, sigma > 0, '> 0'),
+             ('scale', '--scale', scale, math.isfinite(scale), 'finite'),
+             ('sigma', '--sigma', sigma, math.isfinite(sigma), 'finite'),
              ('min_size', '--min-size', min_size, min_size >= 0, '>= 0'),
              ('chunk_size', '--chunk-size', chunk_size, chunk_size >= 1,
               '>= 1'),
@@ -63,40 +65,6 @@ def shard_chunks(num_chunks: int, i: int, n: int) -> range:
     """The chunks of shard ``i`` of ``n``: a contiguous block in key order;
     the shares differ by at most one chunk."""
     return range(num_chunks * i // n, num_chunks * (i + 1) // n)
-
-
-def _inside(path: str, folder: str) -> bool:
-    """``path`` is ``folder`` or below it (both already real paths)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def check_output(out_path: str, root: str, scanned: bool) -> None:
-    """Refuse an output that could clobber the images or other user data.
-
-    Raises ValueError (one line, naming the path and the fix) when
-    ``out_path`` is the image root, contains it, or (when ``scanned``, i.e.
-    the root is a folder searched recursively) lies inside it; raises
-    FileExistsError when it, or its work folder, exists and is not ours.
-    """
-    from .publish import replaceable
-    from .workdir import WorkDir
-    out = osp.realpath(out_path)
-    real_root = osp.realpath(root)
-    fix = 'choose an output path outside the image folder'
-    if out == real_root:
-        raise ValueError(f'output {out_path} is the image root {root}; {fix}')
-    if _inside(real_root, out):
-        raise ValueError(f'output {out_path} contains the image root {root};'
-                         f' {fix}')
-    if scanned and _inside(out, real_root):
-        raise ValueError(f'output {out_path} is inside the image folder '
-                         f'{root}, which is searched recursively; {fix}')
-    why = replaceable(out_path)
-    if why:
-        raise FileExistsError(
-            f'output {out_path} {why}; it is never overwritten: choose a new '
-            'output path or remove it yourself')
-    WorkDir(out_path).check_not_foreign()
 
 
 @dataclass
@@ -162,5 +130,5 @@ def diff(old: dict, new: dict) -> List[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-__all__ = ['check_params', 'parse_shard', 'shard_chunks', 'check_output',
+__all__ = ['check_params', 'parse_shard', 'shard_chunks',
            'Job', 'diff', 'DEFAULT_MAX_PIXELS', 'TOOL']

@@ -11,7 +11,7 @@ import numpy as np
 
 from .inputs import Job, diff
 from .progress import log
-from .store import ProposalStore, read_meta, write_store
+from mmsoco.proposals.store import ProposalStore, read_meta, write_store
 from .worker import ImageResult
 
 

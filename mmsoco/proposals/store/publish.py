@@ -5,7 +5,9 @@ A store is built in a temporary folder beside its destination
 fsynced, and the folder is renamed into place, so a store is either complete
 or absent, also after a power cut. Only a proposal store (or an empty folder)
 is ever replaced: anything else at the destination is refused, never
-deleted. Temporary folders of killed writers are recognised by their name
+deleted, and a store is replaced only when it holds nothing but the files
+its writer listed in its ``meta.json`` (a file a user put inside stops the
+replacement, named in the message). Temporary folders of killed writers are recognised by their name
 (host and PID of the writer) and removed by the next run.
 """
 import contextlib
@@ -18,26 +20,48 @@ import tempfile
 import time
 from typing import Iterator, List, Optional
 
-from mmsoco.utils.atomic import fsync_path, pid_alive
+from mmsoco.utils.atomic import pid_alive, publish_dir
+from .format import META_FILE, is_store, read_meta, written_files
 
 
-def replaceable(path: str) -> Optional[str]:
+def foreign_files(path: str) -> List[str]:
+    """The entries of the store at ``path`` that its writer did not put
+    there (sorted)."""
+    meta = read_meta(path) or {}
+    ours = written_files(meta)
+    return sorted(n for n in os.listdir(path) if n not in ours)
+
+
+def replaceable(path: str, replacing: bool = True) -> Optional[str]:
     """None if a store may be written at ``path`` (absent, an empty folder
-    or a proposal store), else why not, in a few words."""
-    from mmsoco.proposals.store import is_store
+    or a proposal store holding only its own files; with ``replacing``
+    False, any proposal store), else why not, in a few words."""
     if not osp.lexists(path):
         return None
     if osp.islink(path):
         return 'is a symbolic link'
     if not osp.isdir(path):
         return 'exists and is not a folder'
-    if is_store(path) or not os.listdir(path):
+    if not os.listdir(path):
         return None
-    return 'exists and is not a proposal store (no mmsoco meta.json)'
+    if not is_store(path):
+        return 'exists and is not a proposal store (no mmsoco meta.json)'
+    foreign = foreign_files(path) if replacing else []
+    if foreign:
+        names = ', '.join(osp.join(path, n) for n in foreign[:3])
+        more = f' and {len(foreign) - 3} more' if len(foreign) > 3 else ''
+        return (f'holds files this tool did not write ({names}{more}); '
+                'only a store\'s own files are ever replaced: move them out '
+                'of it, or choose a new output path')
+    return None
 
 
-def check_replaceable(path: str) -> None:
-    why = replaceable(path)
+def check_replaceable(path: str, replacing: bool = True) -> None:
+    """FileExistsError (one line naming the path or the files that stop
+    it) unless :func:`replaceable`."""
+    why = replaceable(path, replacing)
+    if why and why.startswith('holds files'):
+        raise FileExistsError(f'output {path} {why}')
     if why:
         raise FileExistsError(
             f'output {path} {why}; it is never overwritten: choose a new '
@@ -57,11 +81,9 @@ def publishing(out_path: str) -> Iterator[str]:
                            dir=parent)
     try:
         yield tmp
-        for name in os.listdir(tmp):
-            fsync_path(osp.join(tmp, name))
         os.chmod(tmp, 0o755)
-        fsync_path(tmp)
-        _publish(tmp, out_path)
+        check_replaceable(out_path)
+        publish_dir(tmp, out_path, discard=_discard)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -113,19 +135,19 @@ def clean_stale_temps(out_path: str, max_age_s: float = 24 * 3600
     return removed
 
 
-def _publish(tmp: str, dst: str) -> None:
-    """Rename a finished folder into place, replacing an old store (only a
-    store or an empty folder: anything else is refused)."""
-    check_replaceable(dst)
-    if not osp.exists(dst):
-        os.rename(tmp, dst)
-    else:
-        old = dst + '.old-' + osp.basename(tmp)
-        os.rename(dst, old)
-        os.rename(tmp, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    fsync_path(osp.dirname(osp.abspath(dst)))
+def _discard(old: str) -> None:
+    """Delete the store that was just replaced: only the files its writer
+    listed, ``meta.json`` last, then the folder if that left it empty."""
+    names = written_files(read_meta(old) or {})
+    for name in sorted(names, key=lambda n: n == META_FILE):
+        path = osp.join(old, name)
+        if osp.isfile(path) and not osp.islink(path):
+            os.remove(path)
+    try:
+        os.rmdir(old)
+    except OSError:
+        pass  # something else appeared in it: left for the user
 
 
-__all__ = ['replaceable', 'check_replaceable', 'publishing',
+__all__ = ['foreign_files', 'replaceable', 'check_replaceable', 'publishing',
            'clean_stale_temps']

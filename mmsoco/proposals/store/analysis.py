@@ -7,7 +7,7 @@ pictures, for ``tools/analyze_proposals.py``.
   recorded them, else from the images (:mod:`mmsoco.image_set`).
 - :func:`recall_table`: recall of a COCO JSON's boxes at IoU 0.5 and 0.7,
   for all non-crowd boxes and for those the store's filter could keep
-  (its first stage), computed by :func:`mmsoco.proposals.eval.recall`.
+  (its first stage), computed by :func:`mmsoco.proposals.store.eval.recall`.
 - :func:`filter_advice`: when most GT boxes are outside the filter's rules,
   a line naming the preset of :data:`FILTERS` that keeps the most of them.
 - :func:`draw`: an image with its proposals (and GT boxes).
@@ -17,9 +17,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmsoco.image_set import BadImage, load_rgb
+from mmsoco.image_set import BadImage, load_rgb, path_in_root
 from .eval import gt_boxes, keepable, load_gt, recall
-from .filters import FILTERS, BoxRules, FilterSpec, get_filter
+from mmsoco.proposals.algorithm.filters import FILTERS, BoxRules, FilterSpec, get_filter
 
 SIZE_BINS = (0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 ASPECT_BINS = (0, 1 / 3, 1 / 2, 1, 2, 3, np.inf)
@@ -62,7 +62,8 @@ def image_sizes(store, image_root: Optional[str] = None,
                 ) -> Tuple[np.ndarray, str, List[Tuple[str, str]]]:
     """(len(indices), 2) width, height of entries ``indices`` (default all;
     -1 where unreadable), where they came from, and the (key, reason) of
-    images that could not be read."""
+    images that could not be read. A key outside the image root raises
+    OutsideRootError before any image is opened."""
     indices = np.arange(len(store)) if indices is None else indices
     if store.has_image_stats:
         return (np.array([store.image_stats_at(int(i))[:2] for i in indices],
@@ -71,10 +72,11 @@ def image_sizes(store, image_root: Optional[str] = None,
     sizes = np.full((len(indices), 2), -1, np.int64)
     bad = []
     keys = list(store.keys())
+    paths = [path_in_root(keys[int(i)], root, store.path) for i in indices]
     for j, i in enumerate(indices):
         key = keys[int(i)]
         try:
-            h, w = load_rgb(osp.join(root, key)).shape[:2]
+            h, w = load_rgb(paths[j]).shape[:2]
             sizes[j] = w, h
         except BadImage as e:
             bad.append((key, str(e)))
@@ -151,7 +153,7 @@ def format_gt_sizes(gt: Mapping, names=None) -> List[str]:
 
 def match_keys(store, names) -> List[str]:
     """Store keys whose file name is one of ``names`` (COCO file names are
-    matched by base name, as :func:`mmsoco.proposals.eval.recall` does)."""
+    matched by base name, as :func:`mmsoco.proposals.store.eval.recall` does)."""
     base = {osp.basename(n) for n in names}
     return [k for k in store.keys() if osp.basename(k) in base]
 
