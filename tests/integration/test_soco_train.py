@@ -70,7 +70,7 @@ def make_runner(work_dir: str, image_dir: str, max_iters: int,
         default_hooks=dict(
             checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='SoCoTargetHook'),
+        custom_hooks=[dict(type='MomentumTargetHook'),
                       dict(type='SoCoDataHook')] + list(extra_hooks),
         default_scope='mmsoco',
         randomness=dict(seed=1),

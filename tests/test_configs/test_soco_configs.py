@@ -83,7 +83,7 @@ def test_imagenet_recipe(name):
     assert all(n.type == 'SyncBN' for n in norms.values()), norms
     assert cfg.model.backbone.zero_init_residual
     assert cfg.model.base_momentum == 0.99
-    assert [h.type for h in cfg.custom_hooks] == ['SoCoTargetHook',
+    assert [h.type for h in cfg.custom_hooks] == ['MomentumTargetHook',
                                                   'SoCoDataHook',
                                                   'ExportMapHook']
     # views: build the registered transform to see view3_mode applied

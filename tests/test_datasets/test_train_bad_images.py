@@ -64,7 +64,7 @@ def make_runner(work_dir, images, store, max_iters=3, resume=False,
             checkpoint=dict(type='CheckpointHook', interval=1,
                             by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='SoCoTargetHook'),
+        custom_hooks=[dict(type='MomentumTargetHook'),
                       dict(type='SoCoDataHook')] + list(extra_hooks),
         default_scope='mmsoco', randomness=dict(seed=1), resume=resume,
         log_level='WARNING')

@@ -255,7 +255,7 @@ def test_probe_as_val_evaluator_in_a_runner(probe_set, coco_tiny, tmp_path):
                            checkpoint=dict(type='CheckpointHook',
                                            interval=2, by_epoch=False),
                            loss_curve=dict(type='LossCurveHook')),
-        custom_hooks=[dict(type='SoCoTargetHook'), Modes()],
+        custom_hooks=[dict(type='MomentumTargetHook'), Modes()],
         default_scope='mmsoco', log_level='WARNING')
     runner.train()
     scalars = runner.message_hub.log_scalars

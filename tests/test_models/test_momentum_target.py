@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmsoco.engine.hooks import MomentumTargetHook, SoCoTargetHook
+from mmsoco.engine.hooks import MomentumTargetHook
 from mmsoco.models.utils import MomentumTarget, scheduled_momentum
 from mmsoco.registry import HOOKS
 from mmsoco.transfer import export_checkpoint
@@ -120,10 +120,9 @@ def test_every_algorithm_has_one_target_driven_by_the_hook(name):
         assert not torch.equal(p, before[k]), k
 
 
-def test_old_hook_name_still_builds_the_same_hook():
-    hook = HOOKS.build(dict(type='SoCoTargetHook'))
+def test_hook_builds_from_its_name_and_refuses_a_model_without_target():
+    hook = HOOKS.build(dict(type='MomentumTargetHook'))
     assert isinstance(hook, MomentumTargetHook)
-    assert issubclass(SoCoTargetHook, MomentumTargetHook)
     runner = SimpleNamespace(model=nn.Linear(1, 1), iter=0, max_iters=1,
                              message_hub=_Hub())
     with pytest.raises(TypeError, match='Linear has none'):
