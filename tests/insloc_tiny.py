@@ -9,7 +9,7 @@ TINY_NORM = dict(type='BN', requires_grad=True)
 # ResNet-18 x 1/8 -> FPN 16 -> 4conv 16 + FC 32 -> FC 32 -> 16-d embedding
 TINY_INSLOC = dict(
     type='InsLoc',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(type='mmdet.ResNet', depth=18, base_channels=8,
                   out_indices=(0, 1, 2, 3), norm_cfg=TINY_NORM,
                   norm_eval=False),
@@ -26,7 +26,7 @@ TINY_INSLOC = dict(
 # ResNet-18 stages 1-3 -> RoIAlign 14x14 on C4 -> res5 (512) -> 32 -> 16
 TINY_INSLOC_C4 = dict(
     type='InsLocC4',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
                   strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
                   norm_cfg=TINY_NORM, norm_eval=False),

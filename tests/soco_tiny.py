@@ -8,7 +8,7 @@ from mmengine.structures import BaseDataElement
 TINY_NORM = dict(type='BN', requires_grad=True)
 TINY_SOCO = dict(
     type='SoCo',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(type='mmdet.ResNet', depth=18, base_channels=8,
                   out_indices=(0, 1, 2, 3), norm_cfg=TINY_NORM,
                   norm_eval=False, zero_init_residual=True),

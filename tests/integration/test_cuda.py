@@ -81,8 +81,9 @@ def test_soco_c4_loss_cuda_equals_cpu():
     from tests.soco_tiny import random_soco_batch
     from tests.test_transfer.test_export import TINY_SOCO_C4
     batch = random_soco_batch(batch=2, sizes=(96, 96), k=4)
-    model = build(dict(TINY_SOCO_C4,
-                       data_preprocessor=dict(type='SoCoDataPreprocessor')))
+    model = build(dict(
+        TINY_SOCO_C4,
+        data_preprocessor=dict(type='MultiViewDataPreprocessor')))
     model.update_target(0, 10)
     cpu = loss_on(copy.deepcopy(model), batch, 'cpu')
     gpu = loss_on(model, batch, 'cuda')

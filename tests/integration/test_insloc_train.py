@@ -2,7 +2,7 @@
 ``more_photos`` fixture)
 through the registered composite pipeline (InsLocDataset, LoadImageRGB,
 InsLocCopyPaste, MoCo-v2 colour, ViewBoxRandomFlip, PackInsLocInputs,
-SoCoDataPreprocessor) with a tiny ResNet-18 FPN: the loss goes down, the
+MultiViewDataPreprocessor) with a tiny ResNet-18 FPN: the loss goes down, the
 queue fills with keys, and a queue shorter than the global batch stops the
 run before the first step."""
 import math
@@ -93,7 +93,7 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
 
 def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
     """InsLocDataset with the config's pipeline (backgrounds read from
-    bg_paths) -> pseudo_collate -> SoCoDataPreprocessor."""
+    bg_paths) -> pseudo_collate -> MultiViewDataPreprocessor."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
@@ -117,7 +117,7 @@ def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
         sides = boxes[:, 2:] - boxes[:, :2]
         assert (sides >= 1).all() and (sides.max(1).values >= 128).all()
         assert (sides < 255).all()
-    pre = MODELS.build(dict(type='SoCoDataPreprocessor'))
+    pre = MODELS.build(dict(type='MultiViewDataPreprocessor'))
     data = pre(pseudo_collate(items), True)
     assert [tuple(v.shape) for v in data['inputs']] == [(BATCH, 3, 256,
                                                          256)] * 2

@@ -32,7 +32,7 @@ OLD_KEYS = osp.join(osp.dirname(osp.dirname(__file__)), 'data',
 TINY = {
     'SoCo': tiny_soco_cfg(),
     'SoCoC4': dict(TINY_SOCO_C4,
-                   data_preprocessor=dict(type='SoCoDataPreprocessor')),
+                   data_preprocessor=dict(type='MultiViewDataPreprocessor')),
     'InsLoc': tiny_insloc_cfg(),
     'InsLocC4': tiny_insloc_cfg(c4=True),
 }

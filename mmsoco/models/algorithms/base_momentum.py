@@ -41,7 +41,7 @@ class BaseMomentumModel(BaseModel):
     def __init__(self, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
-            data_preprocessor = dict(type='SoCoDataPreprocessor')
+            data_preprocessor = dict(type='MultiViewDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self._warned_static_target = False
