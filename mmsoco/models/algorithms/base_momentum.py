@@ -107,11 +107,6 @@ class BaseMomentumModel(BaseModel):
         out['model_type'] = cls.__name__
         return out
 
-    @property
-    def roi_pooler(self) -> nn.Module:
-        """The former name of ``roi_extractor``."""
-        return self.roi_extractor
-
     # ---------------------------------------------------------- subclass
     def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):
         raise NotImplementedError
