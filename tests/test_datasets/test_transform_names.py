@@ -1,26 +1,24 @@
 """Honest names: the colour transform is ViewColourAug (BYOL's numbers by
-default, MoCo v2's in InsLoc's configs), still registered as BYOLColorAug;
-the generic view/box flip lives in view_box_random_flip.py."""
+default, MoCo v2's in InsLoc's configs); the generic view/box flip lives in
+view_box_random_flip.py."""
 import os.path as osp
 
 import numpy as np
 from mmengine.config import Config
 
-from mmsoco.datasets.transforms import (BYOLColorAug, ViewBoxRandomFlip,
-                                        ViewColourAug)
+from mmsoco.datasets.transforms import ViewBoxRandomFlip, ViewColourAug
 from mmsoco.registry import TRANSFORMS
 
 from ..conftest import REPO
 
 
-def test_old_colour_name_builds_the_same_transform_with_the_same_output():
-    assert BYOLColorAug is ViewColourAug
-    old = TRANSFORMS.build(dict(type='BYOLColorAug'))
-    new = TRANSFORMS.build(dict(type='ViewColourAug'))
-    assert type(old) is type(new) is ViewColourAug
+def test_colour_transform_builds_by_name_with_a_seeded_output():
+    built = TRANSFORMS.build(dict(type='ViewColourAug'))
+    direct = ViewColourAug()
+    assert type(built) is ViewColourAug
     img = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
     outs = []
-    for t in (old, new):
+    for t in (built, direct):
         res = t(dict(views=[img.copy(), img.copy()], view_seed=(1, 2, 3)))
         outs.append(res['views'])
     for a, b in zip(*outs):
@@ -46,8 +44,9 @@ def test_flip_module_name():
     assert type(TRANSFORMS.build(dict(type='ViewBoxRandomFlip'))) is flip
 
 
-def test_colour_draws_keep_the_former_names_stream():
-    """A sample's colour under its view seed is what BYOLColorAug drew."""
+def test_colour_draws_keep_their_stream():
+    """A sample's colour under its view seed is what it always drew (the
+    stream number is fixed)."""
     import zlib
     t = ViewColourAug()
     assert t.rng_stream == zlib.crc32(b'BYOLColorAug')
