@@ -23,7 +23,7 @@ class InsLocVisualizer(Visualizer):
     model receives it (after colour and flip) with its instance box, titled
     with the image its background came from."""
 
-    colour_transforms = ('ViewColourAug', )
+    colour_transforms = ('ViewColorAug', )
 
     def browse(self, dataset, index: int) -> np.ndarray:
         info = dataset.get_data_info(index)

@@ -19,7 +19,7 @@ class SoCoVisualizer(Visualizer):
     ``vis_backends``)."""
 
     #: transforms left out by ``browse_views.py --no-colour``
-    colour_transforms = ('ViewColourAug', 'InBoxCutout')
+    colour_transforms = ('ViewColorAug', 'InBoxCutout')
 
     def browse(self, dataset, index: int) -> np.ndarray:
         info = dataset.get_data_info(index)

@@ -107,7 +107,7 @@ def test_imagenet_recipe(name):
                                                            'independent')
     assert views.kw['jitter_prob'] == (0. if 'c4' in name else 0.5)
     assert views.kw['jitter_mag'] == 0.1
-    assert 'ViewColourAug' in pipeline
+    assert 'ViewColorAug' in pipeline
     if cutout is None:
         assert 'InBoxCutout' not in pipeline
     else:

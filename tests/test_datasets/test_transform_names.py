@@ -1,4 +1,4 @@
-"""Honest names: the colour transform is ViewColourAug (BYOL's numbers by
+"""Honest names: the colour transform is ViewColorAug (BYOL's numbers by
 default, MoCo v2's in InsLoc's configs); the generic view/box flip lives in
 view_box_random_flip.py."""
 import os.path as osp
@@ -6,16 +6,16 @@ import os.path as osp
 import numpy as np
 from mmengine.config import Config
 
-from mmsoco.datasets.transforms import ViewBoxRandomFlip, ViewColourAug
+from mmsoco.datasets.transforms import ViewBoxRandomFlip, ViewColorAug
 from mmsoco.registry import TRANSFORMS
 
 from ..conftest import REPO
 
 
 def test_colour_transform_builds_by_name_with_a_seeded_output():
-    built = TRANSFORMS.build(dict(type='ViewColourAug'))
-    direct = ViewColourAug()
-    assert type(built) is ViewColourAug
+    built = TRANSFORMS.build(dict(type='ViewColorAug'))
+    direct = ViewColorAug()
+    assert type(built) is ViewColorAug
     img = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
     outs = []
     for t in (built, direct):
@@ -30,7 +30,7 @@ def test_insloc_config_names_moco_v2_numbers_under_the_generic_name():
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
                                    'insloc_imagenet.py'))
     colour = [t for t in cfg.train_dataloader.dataset.pipeline
-              if t.type == 'ViewColourAug']
+              if t.type == 'ViewColorAug']
     assert len(colour) == 1
     t = TRANSFORMS.build(colour[0])
     assert t.jitter == (0.4, 0.4, 0.4, 0.1) and t.blur_prob == 0.5
@@ -48,7 +48,7 @@ def test_colour_draws_keep_their_stream():
     """A sample's colour under its view seed is what it always drew (the
     stream number is fixed)."""
     import zlib
-    t = ViewColourAug()
+    t = ViewColorAug()
     assert t.rng_stream == zlib.crc32(b'BYOLColorAug')
     img = np.random.default_rng(1).integers(0, 256, (32, 32, 3), np.uint8)
     seed = (7, 0, 4)

@@ -53,7 +53,7 @@ def build(small_set, colour=True, proposals=None):
     ds = copy.deepcopy(cfg.train_dataloader.dataset)
     ds.update(data_root=small_set[0], proposals=proposals or small_set[1])
     if not colour:
-        ds.pipeline = [t for t in ds.pipeline if t.type != 'ViewColourAug']
+        ds.pipeline = [t for t in ds.pipeline if t.type != 'ViewColorAug']
     return DATASETS.build(ds)
 
 

@@ -67,7 +67,7 @@ def pin(p, seed):
 
 
 def test_pinned_rng_is_deterministic(path):
-    extra = [dict(type='ViewColourAug'), dict(type='InBoxCutout')]
+    extra = [dict(type='ViewColorAug'), dict(type='InBoxCutout')]
     a, b = pipeline(extra), pipeline(extra)
     pin(a, 3)
     pin(b, 3)
@@ -100,7 +100,7 @@ def test_byol_colour_is_asymmetric(path):
     views = build(dict(type='SoCoMultiView', flip_prob=0.))
     # sigma >= 1 so that every blur visibly changes pixels (sigma 0.1 is
     # nearly the identity, as in torchvision)
-    colour = build(dict(type='ViewColourAug', jitter_prob=0., gray_prob=0.,
+    colour = build(dict(type='ViewColorAug', jitter_prob=0., gray_prob=0.,
                         blur_sigma=(1., 2.)))
     colour.set_rng(0)
     changed = np.zeros(3)
@@ -213,7 +213,7 @@ class _Views(torch.utils.data.Dataset):
     """Draws from a transform's lazily created generator."""
 
     def __init__(self):
-        self.t = build(dict(type='ViewColourAug'))
+        self.t = build(dict(type='ViewColorAug'))
 
     def __len__(self):
         return 4

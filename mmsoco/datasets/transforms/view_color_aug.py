@@ -17,7 +17,7 @@ def _per_view(values, n: int) -> list:
 
 
 @TRANSFORMS.register_module()
-class ViewColourAug(RandomStateMixin, BaseTransform):
+class ViewColorAug(RandomStateMixin, BaseTransform):
     """Colour each of results['views']: colour jitter, grey, Gaussian blur
     and solarize, each with its probability.
 
