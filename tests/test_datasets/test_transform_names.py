@@ -56,7 +56,7 @@ def test_colour_draws_keep_their_stream():
     from mmsoco.datasets.transforms import functional as F
     rng = np.random.default_rng(np.random.SeedSequence(
         [*seed, zlib.crc32(b'BYOLColorAug')]))
-    want = F.byol_colour(img.copy(), rng, t.jitter, t.jitter_prob,
-                         t.gray_prob, t.blur_prob[0], t.blur_sigma,
-                         t.solarize_prob[0])
+    want = F.byol_color(img.copy(), rng, t.jitter, t.jitter_prob,
+                        t.gray_prob, t.blur_prob[0], t.blur_sigma,
+                        t.solarize_prob[0])
     assert np.array_equal(got, want)

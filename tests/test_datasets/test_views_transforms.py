@@ -95,7 +95,7 @@ def test_pack_contract(path):
     assert s.img_path == path and len(s.ori_shape) == 2
 
 
-def test_byol_colour_is_asymmetric(path):
+def test_byol_color_is_asymmetric(path):
     load = build(dict(type='LoadImageRGB'))
     views = build(dict(type='SoCoMultiView', flip_prob=0.))
     # sigma >= 1 so that every blur visibly changes pixels (sigma 0.1 is

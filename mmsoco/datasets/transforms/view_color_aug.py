@@ -51,8 +51,8 @@ class ViewColorAug(RandomStateMixin, BaseTransform):
         sol = _per_view(self.solarize_prob, len(views))
         rng = self.rng_for(results)
         results['views'] = [
-            F.byol_colour(v, rng, self.jitter, self.jitter_prob,
-                          self.gray_prob, blur[i], self.blur_sigma, sol[i])
+            F.byol_color(v, rng, self.jitter, self.jitter_prob,
+                         self.gray_prob, blur[i], self.blur_sigma, sol[i])
             for i, v in enumerate(views)
         ]
         return results
