@@ -12,7 +12,7 @@ from mmsoco.registry import TRANSFORMS
 from ..conftest import REPO
 
 
-def test_colour_transform_builds_by_name_with_a_seeded_output():
+def test_color_transform_builds_by_name_with_a_seeded_output():
     built = TRANSFORMS.build(dict(type='ViewColorAug'))
     direct = ViewColorAug()
     assert type(built) is ViewColorAug
@@ -29,10 +29,10 @@ def test_colour_transform_builds_by_name_with_a_seeded_output():
 def test_insloc_config_names_moco_v2_numbers_under_the_generic_name():
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
                                    'insloc_imagenet.py'))
-    colour = [t for t in cfg.train_dataloader.dataset.pipeline
+    color = [t for t in cfg.train_dataloader.dataset.pipeline
               if t.type == 'ViewColorAug']
-    assert len(colour) == 1
-    t = TRANSFORMS.build(colour[0])
+    assert len(color) == 1
+    t = TRANSFORMS.build(color[0])
     assert t.jitter == (0.4, 0.4, 0.4, 0.1) and t.blur_prob == 0.5
     assert t.solarize_prob == 0.0
 
@@ -44,7 +44,7 @@ def test_flip_module_name():
     assert type(TRANSFORMS.build(dict(type='ViewBoxRandomFlip'))) is flip
 
 
-def test_colour_draws_keep_their_stream():
+def test_color_draws_keep_their_stream():
     """A sample's colour under its view seed is what it always drew (the
     stream number is fixed)."""
     import zlib

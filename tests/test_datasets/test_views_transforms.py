@@ -100,14 +100,14 @@ def test_byol_color_is_asymmetric(path):
     views = build(dict(type='SoCoMultiView', flip_prob=0.))
     # sigma >= 1 so that every blur visibly changes pixels (sigma 0.1 is
     # nearly the identity, as in torchvision)
-    colour = build(dict(type='ViewColorAug', jitter_prob=0., gray_prob=0.,
-                        blur_sigma=(1., 2.)))
-    colour.set_rng(0)
+    color = build(dict(type='ViewColorAug', jitter_prob=0., gray_prob=0.,
+                       blur_sigma=(1., 2.)))
+    color.set_rng(0)
     changed = np.zeros(3)
     for _ in range(60):
         r = views(load(dict(img_path=path, proposals=props())))
         before = [v.copy() for v in r['views']]
-        r = colour(r)
+        r = color(r)
         changed += [not np.array_equal(x, y)
                     for x, y in zip(before, r['views'])]
     # view 1 always blurred; others blurred 10% / solarized 20% of the time
