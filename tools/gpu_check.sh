@@ -71,7 +71,7 @@ RESULTS="$RUN/results.jsonl"
 : > "$RESULTS"
 
 if [ "$SMOKE" = 1 ]; then
-  CONFIG="$REPO/configs/soco_r50_fpn_demo.py"; AMP=()
+  CONFIG="$REPO/configs/soco_r18_fpn_1xb4-12iter_demo.py"; AMP=()
   BATCHES=(2 3); VIEWS=(64 64 32); STEPS=(--steps 1 --warmup 0)
   LOADER_WORKERS=(1 2); LOADER=(--batch 2 --samples 4)
   ITERS=2; TRAIN_BATCH=2; TRAIN_WORKERS=0; LOG_EVERY=1

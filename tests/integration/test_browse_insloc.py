@@ -19,7 +19,7 @@ KEY_BGR = (255, 120, 0)     # VIEW_COLORS[2]
 
 def browse(tool_env, images, lst, out):
     cmd = [sys.executable, osp.join(REPO, 'tools', 'browse_views.py'),
-           osp.join(REPO, 'configs', 'insloc_r50_fpn_200ep.py'),
+           osp.join(REPO, 'configs', 'insloc_r50_fpn_8xb32-200e_in1k.py'),
            '--data-root', images, '--ann-file', str(lst), '--num', '2',
            '--seed', '3', '--out', str(out)]
     res = subprocess.run(cmd, env=tool_env, capture_output=True, text=True,

@@ -54,7 +54,7 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
     Iteration-based, or with ``iters_per_epoch`` an epoch-based loop of
     ``max_iters // iters_per_epoch`` epochs checkpointed every epoch."""
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     dataset = cfg.train_dataloader.dataset
     dataset.update(data_root=data_root)
     copy_paste = dataset.pipeline[1]
@@ -101,7 +101,7 @@ def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
     init_default_scope('mmsoco')
     data_root = image_folder(more_photos, tmp_path / 'images')
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     cfg.train_dataloader.dataset.update(data_root=data_root)
     ds = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(ds) == NUM_IMAGES

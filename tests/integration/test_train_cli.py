@@ -134,7 +134,7 @@ def test_missing_pretrained_file_gives_one_line(photo_folder, tmp_path,
                           'tools/export_weights.py')
 
 
-SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r50_fpn_demo.py')
+SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py')
 
 
 @pytest.mark.parametrize('body, needles', [

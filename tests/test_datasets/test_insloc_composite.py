@@ -135,7 +135,7 @@ def seeded_dataset(root: str):
 
     from mmsoco.registry import DATASETS
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     ds = cfg.train_dataloader.dataset
     ds.update(data_root=root, indices=6)
     return DATASETS.build(ds)

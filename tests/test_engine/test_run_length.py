@@ -10,8 +10,8 @@ import torch
 from ..conftest import REPO
 
 SOCO = osp.join(REPO, 'configs/soco_r50_fpn.py')
-SOCO_DEMO = osp.join(REPO, 'configs/soco_r50_fpn_demo.py')
-INSLOC = osp.join(REPO, 'configs/insloc_r50_fpn_200ep.py')
+SOCO_DEMO = osp.join(REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py')
+INSLOC = osp.join(REPO, 'configs/insloc_r50_fpn_8xb32-200e_in1k.py')
 
 
 def load(path):
