@@ -1,6 +1,16 @@
-"""The data sample that SoCo's pipeline hands to the model."""
+"""The data samples that SoCo's and InsLoc's pipelines hand to the model,
+and the key of the sample seed they carry.
+
+``VIEW_SEED_KEY``: in training the datasets put ``(seed, epoch, index)``
+(from a seeded sampler's index) under this key of the pipeline's results;
+the view transforms draw from it, and InsLoc's packing passes it on in the
+data sample's metainfo, where the model seeds its box augmentation and
+shuffle-BN with it.
+"""
 from mmengine.structures import BaseDataElement
 from torch import Tensor
+
+VIEW_SEED_KEY = 'view_seed'
 
 
 class SoCoDataSample(BaseDataElement):
@@ -41,3 +51,26 @@ class SoCoDataSample(BaseDataElement):
     @pair_ids.deleter
     def pair_ids(self) -> None:
         del self._pair_ids
+
+
+class InsLocDataSample(BaseDataElement):
+    """One composite pair's instance box in each view.
+
+    Data fields:
+        view_boxes: float32 (V, 4): row v is the instance box in view v's
+            pixels (x1 y1 x2 y2); V = 2 (query, key).
+    Meta fields: ``img_path``, ``ori_shape``, ``view_shapes``, ``flips``,
+    ``bg_paths`` and, in training, ``view_seed`` (``VIEW_SEED_KEY``).
+    """
+
+    @property
+    def view_boxes(self) -> Tensor:
+        return self._view_boxes
+
+    @view_boxes.setter
+    def view_boxes(self, value: Tensor) -> None:
+        self.set_field(value, '_view_boxes', dtype=Tensor)
+
+    @view_boxes.deleter
+    def view_boxes(self) -> None:
+        del self._view_boxes

@@ -3,7 +3,7 @@ the tests/test_insloc_*.py files (not collected itself)."""
 import copy
 
 import torch
-from mmengine.structures import BaseDataElement
+from mmsoco.structures import InsLocDataSample
 
 TINY_NORM = dict(type='BN', requires_grad=True)
 # ResNet-18 x 1/8 -> FPN 16 -> 4conv 16 + FC 32 -> FC 32 -> 16-d embedding
@@ -63,7 +63,7 @@ def random_insloc_batch(batch: int = 4, size: int = 64,
               for _ in range(2)]
     samples = []
     for _ in range(batch):
-        sample = BaseDataElement()
+        sample = InsLocDataSample()
         sample.view_boxes = random_view_boxes(gen, size)
         sample.set_field([(size, size)] * 2, 'view_shapes',
                          field_type='metainfo')
