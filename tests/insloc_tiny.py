@@ -3,6 +3,7 @@ the tests/test_insloc_*.py files (not collected itself)."""
 import copy
 
 import torch
+
 from mmsoco.structures import InsLocDataSample
 
 TINY_NORM = dict(type='BN', requires_grad=True)
