@@ -28,15 +28,14 @@ import os.path as osp
 import sys
 import time
 
+from mmsoco.utils.coco_tiny import coco_tiny_root, missing_coco_layout
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import (coco_tiny_root,  # noqa: E402
-                                    missing_coco_layout)
 
 DEFAULT_DATA = coco_tiny_root()
-CONFIGS = dict(soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
-               insloc=osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'))
+CONFIGS = dict(
+    soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
+    insloc=osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'))
 COLUMNS = ('head_top1', 'head_mean_acc', 'head_mean_cos', 'c5_top1',
            'c5_mean_acc', 'c5_mean_cos')
 

@@ -16,8 +16,6 @@ import subprocess
 import sys
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 def one(mp: float) -> None:

@@ -21,13 +21,11 @@ import json
 import os
 import resource
 import os.path as osp
-import sys
 import time
 
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 def parse_args():

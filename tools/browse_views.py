@@ -32,10 +32,6 @@ import sys
 import cv2
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(

@@ -16,10 +16,6 @@ import os.path as osp
 import sys
 from collections import OrderedDict
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(

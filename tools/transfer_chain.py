@@ -35,10 +35,9 @@ import os.path as osp
 import sys
 import time
 
+from mmsoco.utils.coco_tiny import coco_tiny_root
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
 
 DEFAULT_DATA = coco_tiny_root()
 
