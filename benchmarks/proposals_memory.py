@@ -10,7 +10,6 @@ a worker needs per pixel; it sizes --max-pixels (docs/proposals.md).
 """
 import argparse
 import os
-import os.path as osp
 import resource
 import subprocess
 import sys

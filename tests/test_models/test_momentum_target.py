@@ -5,8 +5,6 @@ same way, SoCoC4's zero-initialised res5 reaching the target, and
 checkpoints written before the component (their key names are frozen in
 tests/data/pre_momentum_target_keys.json) loading and exporting."""
 import copy
-import json
-import os.path as osp
 from types import SimpleNamespace
 
 import pytest
@@ -20,14 +18,12 @@ from mmsoco.transfer import export_checkpoint
 from mmsoco.transfer.convert import to_mmdet
 
 from ..helpers import build_model as build
+from ..helpers import old_state
 from ..insloc_tiny import tiny_insloc_cfg
-from ..soco_tiny import tiny_soco_cfg
-from ..test_transfer.test_export import TINY_SOCO_C4
+from ..soco_tiny import TINY_SOCO_C4, tiny_soco_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread', 'quiet_init')
 
-OLD_KEYS = osp.join(osp.dirname(osp.dirname(__file__)), 'data',
-                    'pre_momentum_target_keys.json')
 # the tiny models whose state-dict keys the JSON file froze
 TINY = {
     'SoCo': tiny_soco_cfg(),
@@ -150,26 +146,12 @@ def test_soco_c4_zero_initialised_res5_reaches_the_target():
     assert all(state[k].all() for k in gammas)
 
 
-def _old_state(name: str) -> dict:
-    with open(OLD_KEYS) as f:
-        entries = json.load(f)[name]
-    gen = torch.Generator().manual_seed(0)
-    state = {}
-    for key, shape, dtype in entries:
-        if dtype.startswith('torch.float'):
-            state[key] = torch.randn(shape, generator=gen)
-        else:
-            state[key] = torch.randint(0, 9, shape, generator=gen,
-                                       dtype=getattr(torch, dtype[6:]))
-    return state
-
-
 @pytest.mark.parametrize('name', list(TINY))
 def test_checkpoints_written_before_load_and_export(name, tmp_path):
     """A state dict under the key names (and shapes) the models had before
     the momentum target was one component loads strictly and exports from
     the online and the target network."""
-    state = _old_state(name)
+    state = old_state(name)
     assert any(k.startswith('target.') for k in state)
     model = build(copy.deepcopy(TINY[name]))
     assert list(model.state_dict()) == list(state)  # same names and order
