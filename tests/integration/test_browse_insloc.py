@@ -9,7 +9,7 @@ import sys
 import cv2
 import numpy as np
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 PANEL = 320
 GAP = 8

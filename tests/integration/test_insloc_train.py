@@ -17,8 +17,8 @@ from mmengine.runner import Runner
 import mmsoco  # noqa: F401
 from mmsoco.engine.hooks import QueueTooShortError
 
-from ..conftest import REPO
-from ..helpers import RecordLoss, assert_same_state_dict, kill_and_resume
+from ..helpers import (REPO, RecordLoss, assert_same_state_dict,
+                       kill_and_resume)
 from ..insloc_tiny import tiny_insloc_cfg
 
 # 32 images, batch 4, queue 16: the queue holds the last 4 batches' keys,

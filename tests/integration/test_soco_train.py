@@ -19,9 +19,8 @@ from mmengine.runner import Runner
 
 import mmsoco  # noqa: F401
 
-from ..conftest import REPO
-from ..helpers import (Crash, CrashAfter, RecordLoss, assert_same_state_dict,
-                       kill_and_resume)
+from ..helpers import (REPO, Crash, CrashAfter, RecordLoss,
+                       assert_same_state_dict, kill_and_resume)
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
 MAX_ITERS = 6

@@ -17,7 +17,7 @@ from mmsoco.datasets.transforms.view_box_random_flip import \
 from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 @pytest.fixture(scope='module')

@@ -17,7 +17,7 @@ from mmsoco.proposals import ProposalStore, write_store
 from mmsoco.registry import DATASETS, MODELS
 from mmsoco.structures import SoCoDataSample
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 N = 10
 

@@ -11,8 +11,7 @@ import sys
 import pytest
 from mmengine.runner import Runner
 
-from ..conftest import REPO
-from ..helpers import assert_same_state_dict, kill_and_resume
+from ..helpers import REPO, assert_same_state_dict, kill_and_resume
 from ..soco_tiny import tiny_soco_cfg
 from .image_folders import (TEMPLATE, add_bad_files, dataset_cfg,
                             photo_folder, rot)

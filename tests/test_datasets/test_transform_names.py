@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmsoco.datasets.transforms import ViewBoxRandomFlip, ViewColorAug
 from mmsoco.registry import TRANSFORMS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 def test_color_transform_builds_by_name_with_a_seeded_output():

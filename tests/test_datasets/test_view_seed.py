@@ -21,7 +21,7 @@ from mmsoco.datasets import (SampleIndex, SeededDefaultSampler,
 from mmsoco.proposals import write_store
 from mmsoco.registry import DATASETS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 N = 6
 

@@ -18,8 +18,7 @@ from mmsoco.evaluation import (BoxProbeDataset, ProbeNet,
                                knn_evaluate, load_probe_net,
                                mean_pairwise_cosine)
 
-from ..conftest import REPO
-from ..helpers import build_model
+from ..helpers import REPO, build_model
 from ..insloc_tiny import tiny_insloc_cfg
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 

@@ -17,7 +17,7 @@ from mmengine.registry import init_default_scope
 from mmsoco.models.utils.anchor_box_aug import box_iou
 from mmsoco.registry import MODELS
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..helpers import build_model as build
 from ..insloc_tiny import random_insloc_batch, tiny_insloc_cfg
 

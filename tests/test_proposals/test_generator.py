@@ -17,7 +17,7 @@ from PIL import Image
 from mmsoco.proposals import (ProposalStore, filter_boxes, generate_store,
                               list_images, selective_search)
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..proposals_data import photo
 
 # three photos (scikit-image's) named like COCO images

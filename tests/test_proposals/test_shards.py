@@ -13,7 +13,7 @@ from mmsoco.proposals.inputs import parse_shard, shard_chunks
 from mmsoco.proposals.lock import RunLock
 from mmsoco.proposals.workdir import WorkDir
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..proposals_data import tiny_folder
 
 

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 SHIPPED = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')) +
                  glob.glob(osp.join(REPO, 'configs', 'transfer', '*.py')))
