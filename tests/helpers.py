@@ -17,6 +17,16 @@ from mmengine.hooks import Hook
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+TINY_NORM = dict(type='BN', requires_grad=True)
+# the ResNet-18 trunk of the tiny C4 models (tests/soco_tiny.py,
+# tests/insloc_tiny.py): stages 1-3 (C4, 256) and the res5 shared head (512)
+TINY_C4_TRUNK = dict(
+    backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
+                  strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
+                  norm_cfg=TINY_NORM, norm_eval=False),
+    shared_head=dict(type='mmdet.ResLayer', depth=18, stage=3, stride=2,
+                     norm_cfg=TINY_NORM, norm_eval=False))
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -5,8 +5,8 @@ import copy
 import torch
 
 from mmsoco.structures import InsLocDataSample
+from tests.helpers import TINY_C4_TRUNK, TINY_NORM
 
-TINY_NORM = dict(type='BN', requires_grad=True)
 # ResNet-18 x 1/8 -> FPN 16 -> 4conv 16 + FC 32 -> FC 32 -> 16-d embedding
 TINY_INSLOC = dict(
     type='InsLoc',
@@ -28,11 +28,7 @@ TINY_INSLOC = dict(
 TINY_INSLOC_C4 = dict(
     type='InsLocC4',
     data_preprocessor=dict(type='MultiViewDataPreprocessor'),
-    backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
-                  strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
-                  norm_cfg=TINY_NORM, norm_eval=False),
-    shared_head=dict(type='mmdet.ResLayer', depth=18, stage=3, stride=2,
-                     norm_cfg=TINY_NORM, norm_eval=False),
+    **copy.deepcopy(TINY_C4_TRUNK),
     projector=dict(type='InsLocProjector', in_channels=512, hid_channels=32,
                    out_channels=16),
     queue_len=16,

@@ -5,7 +5,7 @@ import copy
 import torch
 from mmengine.structures import BaseDataElement
 
-TINY_NORM = dict(type='BN', requires_grad=True)
+from tests.helpers import TINY_C4_TRUNK, TINY_NORM
 TINY_SOCO = dict(
     type='SoCo',
     data_preprocessor=dict(type='MultiViewDataPreprocessor'),
@@ -25,11 +25,7 @@ TINY_SOCO = dict(
 # ResNet-18 stages 1-3 -> RoIAlign 14x14 on C4 -> res5 (512) -> 64 -> 16
 TINY_SOCO_C4 = dict(
     type='SoCoC4',
-    backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
-                  strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
-                  norm_cfg=TINY_NORM, norm_eval=False),
-    shared_head=dict(type='mmdet.ResLayer', depth=18, stage=3, stride=2,
-                     norm_cfg=TINY_NORM, norm_eval=False),
+    **copy.deepcopy(TINY_C4_TRUNK),
     projector=dict(type='SoCoMLP', in_channels=512, hid_channels=64,
                    out_channels=16),
     predictor=dict(type='SoCoMLP', in_channels=16, hid_channels=64,
