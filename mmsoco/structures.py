@@ -13,6 +13,23 @@ from torch import Tensor
 VIEW_SEED_KEY = 'view_seed'
 
 
+def _tensor_field(name: str) -> property:
+    """A data field that holds a tensor (stored as ``_<name>``), as mmdet's
+    data samples declare theirs."""
+    private = '_' + name
+
+    def get(self) -> Tensor:
+        return getattr(self, private)
+
+    def set_(self, value: Tensor) -> None:
+        self.set_field(value, private, dtype=Tensor)
+
+    def delete(self) -> None:
+        delattr(self, private)
+
+    return property(get, set_, delete)
+
+
 class SoCoDataSample(BaseDataElement):
     """One image's matched boxes across its views.
 
@@ -28,29 +45,8 @@ class SoCoDataSample(BaseDataElement):
     ``ori_shape``, ``flips``, ``crops`` (x, y, w, h in original pixels).
     """
 
-    @property
-    def pair_boxes(self) -> Tensor:
-        return self._pair_boxes
-
-    @pair_boxes.setter
-    def pair_boxes(self, value: Tensor) -> None:
-        self.set_field(value, '_pair_boxes', dtype=Tensor)
-
-    @pair_boxes.deleter
-    def pair_boxes(self) -> None:
-        del self._pair_boxes
-
-    @property
-    def pair_ids(self) -> Tensor:
-        return self._pair_ids
-
-    @pair_ids.setter
-    def pair_ids(self, value: Tensor) -> None:
-        self.set_field(value, '_pair_ids', dtype=Tensor)
-
-    @pair_ids.deleter
-    def pair_ids(self) -> None:
-        del self._pair_ids
+    pair_boxes = _tensor_field('pair_boxes')
+    pair_ids = _tensor_field('pair_ids')
 
 
 class InsLocDataSample(BaseDataElement):
@@ -63,14 +59,4 @@ class InsLocDataSample(BaseDataElement):
     ``bg_paths`` and, in training, ``view_seed`` (``VIEW_SEED_KEY``).
     """
 
-    @property
-    def view_boxes(self) -> Tensor:
-        return self._view_boxes
-
-    @view_boxes.setter
-    def view_boxes(self, value: Tensor) -> None:
-        self.set_field(value, '_view_boxes', dtype=Tensor)
-
-    @view_boxes.deleter
-    def view_boxes(self) -> None:
-        del self._view_boxes
+    view_boxes = _tensor_field('view_boxes')
