@@ -12,7 +12,6 @@ mmdet export loads with
 detectron2 loads with matching heuristics.
 """
 import argparse
-import os.path as osp
 import sys
 from collections import OrderedDict
 
