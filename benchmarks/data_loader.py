@@ -24,7 +24,6 @@ import time
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 def parse_args(argv=None):

@@ -9,7 +9,9 @@ Pretrains the ResNet-18 FPN of configs/soco_r18_fpn_1xb4-12iter_demo.py and
 configs/insloc_r18_fpn_1xb4-8iter_demo.py on the *unlabelled* images of
 DATA_ROOT/train2017 (SoCo: selective-search proposals first) at reduced view
 sizes (SoCo: V/V/V2 views, InsLoc: V canvas) with each config's LR rule
-(LR x batch / 256), warm-up and cosine over max(--iters) iterations. The
+(LR x batch / 256) and its schedule stretched to max(--iters) iterations
+(mmsoco/engine/run_length.py: SoCo's warm-up keeps its share, then cosine;
+InsLoc's cosine). The
 box probe (BoxProbeValLoop + BoxKNNProbe, a user's val_evaluator:
 train2017 boxes vote for val2017 boxes) runs after each of --iters
 iterations of that one run. The random-initialisation rows (iteration 0)
@@ -26,15 +28,14 @@ import os.path as osp
 import sys
 import time
 
+from mmsoco.utils.coco_tiny import coco_tiny_root, missing_coco_layout
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import (coco_tiny_root,  # noqa: E402
-                                    missing_coco_layout)
 
 DEFAULT_DATA = coco_tiny_root()
-CONFIGS = dict(soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
-               insloc=osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'))
+CONFIGS = dict(
+    soco=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
+    insloc=osp.join(REPO, 'configs', 'insloc_r18_fpn_1xb4-8iter_demo.py'))
 COLUMNS = ('head_top1', 'head_mean_acc', 'head_mean_cos', 'c5_top1',
            'c5_mean_acc', 'c5_mean_cos')
 
@@ -85,7 +86,8 @@ def reduce_views(cfg, algo: str, size: int) -> None:
 def pretrain_config(args, algo: str, work_dir: str):
     from mmengine.config import Config
 
-    from mmsoco.transfer.chain import iteration_schedule, make_proposals
+    from mmsoco.engine.run_length import set_run_length
+    from mmsoco.transfer.chain import make_proposals
     cfg = Config.fromfile(CONFIGS[algo])
     images = osp.join(args.data_root, 'train2017')
     reduce_views(cfg, algo, args.view_size)
@@ -100,10 +102,9 @@ def pretrain_config(args, algo: str, work_dir: str):
     if algo == 'insloc':
         cfg.model.queue_len = max(cfg.model.queue_len, args.batch)
     total = max(args.iters)
+    set_run_length(cfg, iters=total)
     # the probe runs at exactly --iters (the Record hook calls the val loop)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total,
-                         val_begin=total + 1, val_interval=total + 1)
-    cfg.param_scheduler = iteration_schedule(total)
+    cfg.train_cfg.update(val_begin=total + 1, val_interval=total + 1)
     cfg.val_dataloader = dict(batch_size=8, num_workers=0,
                               sampler=dict(type='DefaultSampler',
                                            shuffle=False),

@@ -16,15 +16,12 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import shutil
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmsoco.proposals import ProposalStore, write_store_arrays  # noqa: E402
+from mmsoco.proposals import ProposalStore, write_store_arrays
 
 
 def proc_kb(field: str, path: str = '/proc/self/status') -> int:

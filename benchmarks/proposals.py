@@ -16,13 +16,10 @@ import argparse
 import os
 import os.path as osp
 import shutil
-import sys
 import tempfile
 import time
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 import numpy as np  # noqa: E402
 
@@ -31,7 +28,6 @@ from mmsoco.proposals import (ProposalStore, filter_boxes,  # noqa: E402
                               generate_store)
 from mmsoco.proposals import selective_search as ss  # noqa: E402
 from mmsoco.proposals.store.eval import eligible_gt, recall  # noqa: E402
-
 from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
 
 COCO = coco_tiny_root()

@@ -10,14 +10,11 @@ a worker needs per pixel; it sizes --max-pixels (docs/proposals.md).
 """
 import argparse
 import os
-import os.path as osp
 import resource
 import subprocess
 import sys
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 def one(mp: float) -> None:

@@ -1,6 +1,7 @@
 """Seconds per SoCo training step, on the CPU or a GPU.
 
-    python benchmarks/train_step.py [--config configs/soco_r50_fpn_demo.py]
+    python benchmarks/train_step.py
+        [--config configs/soco_r18_fpn_1xb4-12iter_demo.py]
         [--batch N [N ...]] [--steps N] [--threads N] [--device cpu|cuda]
         [--amp] [--pool-modes all_levels assigned_level] [--json FILE]
 
@@ -20,20 +21,18 @@ import json
 import os
 import resource
 import os.path as osp
-import sys
 import time
 
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config',
                         default=osp.join(REPO, 'configs',
-                                         'soco_r50_fpn_demo.py'))
+                                         'soco_r18_fpn_1xb4-12iter_demo.py'))
     parser.add_argument('--batch', type=int, nargs='+', default=None,
                         help='images per step, one row per value (default: '
                         'the config\'s)')

@@ -31,17 +31,16 @@ import statistics
 import sys
 import time
 
+from mmsoco.utils.coco_tiny import coco_tiny_root, missing_coco_layout
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import (coco_tiny_root,  # noqa: E402
-                                    missing_coco_layout)
 
 DEFAULT_DATA = coco_tiny_root()
 FINETUNE = osp.join(REPO, 'configs', 'transfer',
                     'mask-rcnn_r18_fpn_soco_coco-tiny.py')
-PRETRAIN = dict(r18=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
-                r50=osp.join(REPO, 'configs', 'soco_r50_fpn.py'))
+PRETRAIN = dict(
+    r18=osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'),
+    r50=osp.join(REPO, 'configs', 'soco_r50_fpn.py'))
 # the classes with the most boxes in both coco_tiny splits (train / val):
 # person 140 / 209, car 47 / 25, chair 26 / 48
 FREQUENT = ['person', 'car', 'chair']

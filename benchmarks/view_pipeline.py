@@ -15,11 +15,8 @@ import argparse
 import copy
 import os
 import os.path as osp
-import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import cv2  # noqa: E402
@@ -30,6 +27,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_TINY = osp.join(coco_tiny_root(), 'train2017')
 CONFIGS = [('SoCo 224/224/112 + cutout', 'soco_imagenet.py', {}),
            ('SoCo, view 3 = view 2 downsampled', 'soco_imagenet.py',

@@ -3,7 +3,7 @@
 # built under `data_root` on first use), with a small ResNet-18 FPN model.
 #   python tools/train.py configs/soco_r18_fpn_1xb4-12iter_demo.py
 # Everything else (views, loss, EMA target, LARS) is the R50-FPN recipe.
-_base_ = ['./soco_r50_fpn_16xb128-100e_in1k.py']
+_base_ = ['./soco_r50_fpn.py']
 
 data_root = 'data/soco_demo'
 

@@ -58,7 +58,7 @@ train_pipeline = [
         jitter_mag=0.1,
         interpolation='area'),
     dict(
-        type='BYOLColorAug',
+        type='ViewColorAug',
         jitter=(0.4, 0.4, 0.2, 0.1),
         jitter_prob=0.8,
         gray_prob=0.2,

@@ -1,6 +1,33 @@
-"""The data sample that SoCo's pipeline hands to the model."""
+"""The data samples that SoCo's and InsLoc's pipelines hand to the model,
+and the key of the sample seed they carry.
+
+``VIEW_SEED_KEY``: in training the datasets put ``(seed, epoch, index)``
+(from a seeded sampler's index) under this key of the pipeline's results;
+the view transforms draw from it, and InsLoc's packing passes it on in the
+data sample's metainfo, where the model seeds its box augmentation and
+shuffle-BN with it.
+"""
 from mmengine.structures import BaseDataElement
 from torch import Tensor
+
+VIEW_SEED_KEY = 'view_seed'
+
+
+def _tensor_field(name: str) -> property:
+    """A data field that holds a tensor (stored as ``_<name>``), as mmdet's
+    data samples declare theirs."""
+    private = '_' + name
+
+    def get(self) -> Tensor:
+        return getattr(self, private)
+
+    def set_(self, value: Tensor) -> None:
+        self.set_field(value, private, dtype=Tensor)
+
+    def delete(self) -> None:
+        delattr(self, private)
+
+    return property(get, set_, delete)
 
 
 class SoCoDataSample(BaseDataElement):
@@ -18,26 +45,18 @@ class SoCoDataSample(BaseDataElement):
     ``ori_shape``, ``flips``, ``crops`` (x, y, w, h in original pixels).
     """
 
-    @property
-    def pair_boxes(self) -> Tensor:
-        return self._pair_boxes
+    pair_boxes = _tensor_field('pair_boxes')
+    pair_ids = _tensor_field('pair_ids')
 
-    @pair_boxes.setter
-    def pair_boxes(self, value: Tensor) -> None:
-        self.set_field(value, '_pair_boxes', dtype=Tensor)
 
-    @pair_boxes.deleter
-    def pair_boxes(self) -> None:
-        del self._pair_boxes
+class InsLocDataSample(BaseDataElement):
+    """One composite pair's instance box in each view.
 
-    @property
-    def pair_ids(self) -> Tensor:
-        return self._pair_ids
+    Data fields:
+        view_boxes: float32 (V, 4): row v is the instance box in view v's
+            pixels (x1 y1 x2 y2); V = 2 (query, key).
+    Meta fields: ``img_path``, ``ori_shape``, ``view_shapes``, ``flips``,
+    ``bg_paths`` and, in training, ``view_seed`` (``VIEW_SEED_KEY``).
+    """
 
-    @pair_ids.setter
-    def pair_ids(self, value: Tensor) -> None:
-        self.set_field(value, '_pair_ids', dtype=Tensor)
-
-    @pair_ids.deleter
-    def pair_ids(self) -> None:
-        del self._pair_ids
+    view_boxes = _tensor_field('view_boxes')

@@ -1,7 +1,6 @@
 import os
 import os.path as osp
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -10,18 +9,12 @@ import pytest
 
 from mmsoco.utils.coco_tiny import (COCO_LAYOUT, COCO_TINY_ENV, coco_tiny_root,
                                     missing_coco_layout)
+from tests.helpers import REPO, free_port
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # coco_tiny (a few COCO images with their annotations) lives outside the
 # repository: MMSOCO_COCO_TINY names it, else ../shared/data/coco_tiny next
 # to the checkout. Only the `coco_tiny` fixture below reads it.
 COCO_TINY = coco_tiny_root()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def slurm_unavailable_reason():

@@ -3,13 +3,14 @@ the tests/test_insloc_*.py files (not collected itself)."""
 import copy
 
 import torch
-from mmengine.structures import BaseDataElement
 
-TINY_NORM = dict(type='BN', requires_grad=True)
+from mmsoco.structures import InsLocDataSample
+from tests.helpers import TINY_C4_TRUNK, TINY_NORM
+
 # ResNet-18 x 1/8 -> FPN 16 -> 4conv 16 + FC 32 -> FC 32 -> 16-d embedding
 TINY_INSLOC = dict(
     type='InsLoc',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(type='mmdet.ResNet', depth=18, base_channels=8,
                   out_indices=(0, 1, 2, 3), norm_cfg=TINY_NORM,
                   norm_eval=False),
@@ -26,12 +27,8 @@ TINY_INSLOC = dict(
 # ResNet-18 stages 1-3 -> RoIAlign 14x14 on C4 -> res5 (512) -> 32 -> 16
 TINY_INSLOC_C4 = dict(
     type='InsLocC4',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
-    backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
-                  strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
-                  norm_cfg=TINY_NORM, norm_eval=False),
-    shared_head=dict(type='mmdet.ResLayer', depth=18, stage=3, stride=2,
-                     norm_cfg=TINY_NORM, norm_eval=False),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
+    **copy.deepcopy(TINY_C4_TRUNK),
     projector=dict(type='InsLocProjector', in_channels=512, hid_channels=32,
                    out_channels=16),
     queue_len=16,
@@ -63,7 +60,7 @@ def random_insloc_batch(batch: int = 4, size: int = 64,
               for _ in range(2)]
     samples = []
     for _ in range(batch):
-        sample = BaseDataElement()
+        sample = InsLocDataSample()
         sample.view_boxes = random_view_boxes(gen, size)
         sample.set_field([(size, size)] * 2, 'view_shapes',
                          field_type='metainfo')

@@ -5,10 +5,10 @@ import copy
 import torch
 from mmengine.structures import BaseDataElement
 
-TINY_NORM = dict(type='BN', requires_grad=True)
+from tests.helpers import TINY_C4_TRUNK, TINY_NORM
 TINY_SOCO = dict(
     type='SoCo',
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(type='mmdet.ResNet', depth=18, base_channels=8,
                   out_indices=(0, 1, 2, 3), norm_cfg=TINY_NORM,
                   norm_eval=False, zero_init_residual=True),
@@ -22,6 +22,14 @@ TINY_SOCO = dict(
     predictor=dict(type='SoCoMLP', in_channels=16, hid_channels=64,
                    out_channels=16),
     pool_mode='all_levels')
+# ResNet-18 stages 1-3 -> RoIAlign 14x14 on C4 -> res5 (512) -> 64 -> 16
+TINY_SOCO_C4 = dict(
+    type='SoCoC4',
+    **copy.deepcopy(TINY_C4_TRUNK),
+    projector=dict(type='SoCoMLP', in_channels=512, hid_channels=64,
+                   out_channels=16),
+    predictor=dict(type='SoCoMLP', in_channels=16, hid_channels=64,
+                   out_channels=16))
 
 
 def tiny_soco_cfg(**overrides) -> dict:

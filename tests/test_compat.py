@@ -14,7 +14,7 @@ import torch
 
 import mmsoco  # noqa: F401  (applies the patches)
 
-from .conftest import REPO, free_port
+from .helpers import REPO, free_port
 
 
 @pytest.fixture

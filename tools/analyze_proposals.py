@@ -27,8 +27,6 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(

@@ -2,11 +2,11 @@
 
     python tools/browse_views.py CONFIG [--out work_dirs/browse_views]
         [--num 8] [--seed 0] [--data-root DIR] [--proposals STORE]
-        [--ann-file LIST] [--no-colour]
+        [--ann-file LIST] [--no-color]
 
 Each PNG shows, side by side: the original image with all its proposals
 (grey) and the crop of every view (coloured frames), then every view as the
-model receives it (after colour and cutout; ``--no-colour`` skips colour and
+model receives it (after colour and cutout; ``--no-color`` skips colour and
 cutout), with its boxes. A box is drawn in its proposal's colour and
 labelled ``p<pair>:<id>`` (``id`` = the proposal's index in the store,
 ``whole`` when the pair shares no proposal and falls back to the whole
@@ -15,7 +15,7 @@ view), so partner boxes across views carry the same colour and label.
 With an InsLoc config (its pipeline has ``InsLocCopyPaste``) each PNG shows
 the source image with the foreground crop of each composite (``query`` /
 ``key`` frames), then each composite as the model receives it (after colour
-and flip; ``--no-colour`` skips colour) with its instance box, titled with
+and flip; ``--no-color`` skips colour) with its instance box, titled with
 the image its background came from. ``--seed`` fixes the crops, boxes,
 colour and the choice of backgrounds.
 
@@ -32,10 +32,6 @@ import sys
 import cv2
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
@@ -51,7 +47,7 @@ def parse_args(argv=None):
     p.add_argument('--proposals', default=None)
     p.add_argument('--ann-file', default=None,
                    help='list of images relative to the data root')
-    p.add_argument('--no-colour', action='store_true',
+    p.add_argument('--no-color', action='store_true',
                    help='drop colour and cutout (geometry only)')
     return p.parse_args(argv)
 
@@ -78,7 +74,7 @@ def build_visualizer(cfg):
                                   name=f'browse_views-{os.getpid()}'))
 
 
-def build_dataset(args, cfg, colour_transforms=()):
+def build_dataset(args, cfg, color_transforms=()):
     from mmsoco.registry import DATASETS
     ds_cfg = cfg.train_dataloader.dataset
     if args.data_root:
@@ -87,10 +83,10 @@ def build_dataset(args, cfg, colour_transforms=()):
         ds_cfg['proposals'] = args.proposals
     if args.ann_file:
         ds_cfg['ann_file'] = args.ann_file
-    if args.no_colour:
+    if args.no_color:
         ds_cfg['pipeline'] = [
             t for t in ds_cfg['pipeline']
-            if t['type'] not in colour_transforms
+            if t['type'] not in color_transforms
         ]
     return DATASETS.build(ds_cfg)
 
@@ -104,7 +100,7 @@ def main(argv=None) -> int:
     init_default_scope(cfg.get('default_scope', 'mmsoco'))
     try:
         vis = build_visualizer(cfg)
-        ds = build_dataset(args, cfg, vis.colour_transforms)
+        ds = build_dataset(args, cfg, vis.color_transforms)
     except (FileNotFoundError, ValueError) as e:
         print(f'browse_views: {e}', file=sys.stderr)
         return 2

@@ -12,13 +12,8 @@ mmdet export loads with
 detectron2 loads with matching heuristics.
 """
 import argparse
-import os.path as osp
 import sys
 from collections import OrderedDict
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 
 def parse_args(argv=None):

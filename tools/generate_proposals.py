@@ -31,12 +31,9 @@ One run per OUT_STORE (a second one is refused, naming the PID that runs).
 import argparse
 import math
 import os
-import os.path as osp
 import shlex
 import signal
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class Stopped(KeyboardInterrupt):

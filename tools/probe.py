@@ -24,10 +24,6 @@ import json
 import os.path as osp
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(

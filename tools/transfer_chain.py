@@ -2,7 +2,8 @@
 
     python tools/transfer_chain.py [--data-root ../shared/data/coco_tiny |
         --train-images DIR --train-ann JSON --val-images DIR --val-ann JSON]
-        [--pretrain-config configs/soco_r50_fpn_demo.py] [--pretrain-iters N]
+        [--pretrain-config configs/soco_r18_fpn_1xb4-12iter_demo.py]
+        [--pretrain-iters N]
         [--finetune-config configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py]
         [--finetune-iters M] [--compare NAME=CHECKPOINT ...] [--no-random]
         [--pretrain-cfg-options k=v ...] [--finetune-cfg-options k=v ...]
@@ -34,10 +35,9 @@ import os.path as osp
 import sys
 import time
 
+from mmsoco.utils.coco_tiny import coco_tiny_root
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from mmsoco.utils.coco_tiny import coco_tiny_root  # noqa: E402
 
 DEFAULT_DATA = coco_tiny_root()
 
@@ -58,7 +58,8 @@ def parse_args(argv=None):
                    help='... the val image folder')
     p.add_argument('--val-ann', default=None, help='... and its COCO JSON')
     p.add_argument('--pretrain-config',
-                   default=osp.join(REPO, 'configs/soco_r50_fpn_demo.py'))
+                   default=osp.join(
+                       REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
     p.add_argument('--pretrain-iters', type=int, default=200,
                    help='0 keeps the config\'s own schedule')
     p.add_argument('--pretrain-images', default=None,

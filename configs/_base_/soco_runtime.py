@@ -5,7 +5,7 @@
 # checkpoint's meta (read by tools/export_weights.py).
 _base_ = ['./default_runtime.py']
 custom_hooks = [
-    dict(type='SoCoTargetHook'),
+    dict(type='MomentumTargetHook'),
     dict(type='SoCoDataHook'),
     dict(type='ExportMapHook')
 ]

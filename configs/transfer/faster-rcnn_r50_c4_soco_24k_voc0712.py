@@ -10,7 +10,10 @@ _base_ = 'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py'
 
 custom_imports = dict(imports=['mmsoco.transfer'], allow_failed_imports=False)
 
-pretrained = 'work_dirs/soco_r50_c4_100ep/soco_r50_c4_mmdet.pth'
+# default: the export (tools/export_weights.py) of a run of
+# configs/soco_r50_c4_16xb128-100e_in1k.py in its default work dir
+pretrained = ('work_dirs/soco_r50_c4_16xb128-100e_in1k/'
+              'soco_r50_c4_mmdet.pth')
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(

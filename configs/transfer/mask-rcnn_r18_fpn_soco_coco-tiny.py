@@ -1,6 +1,6 @@
 # CPU-sized transfer check: Mask R-CNN with the ResNet-18 FPN of
-# configs/soco_r50_fpn_demo.py (128-channel FPN, 4conv1fc head 128 / 512)
-# on coco_tiny (80 train + 80 val COCO images) at a small image scale, with
+# configs/soco_r18_fpn_1xb4-12iter_demo.py (128-channel FPN, 4conv1fc head
+# 128 / 512) on coco_tiny (80 train + 80 val COCO images) at a small image scale, with
 # the SoCo fine-tuning protocol of the R50 config it inherits. Used by
 # tools/transfer_chain.py; give the data with
 #   --cfg-options train_dataloader.dataset.data_root=... (see the chain tool)

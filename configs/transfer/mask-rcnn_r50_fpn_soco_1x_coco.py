@@ -16,7 +16,10 @@ _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 # mmdet's own tools/train.py can run this config as well
 custom_imports = dict(imports=['mmsoco.transfer'], allow_failed_imports=False)
 
-pretrained = 'work_dirs/soco_r50_fpn_400ep/soco_r50_fpn_mmdet.pth'
+# default: the export (tools/export_weights.py) of a run of
+# configs/soco_r50_fpn_16xb128-400e_in1k.py in its default work dir
+pretrained = ('work_dirs/soco_r50_fpn_16xb128-400e_in1k/'
+              'soco_r50_fpn_mmdet.pth')
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(

@@ -1,8 +1,8 @@
 """The embedded demo set: real photos that ship inside scikit-image.
 
-``python tools/train.py configs/soco_r50_fpn_demo.py`` must run on a fresh
-install with nothing downloaded, so its data is built on first use from the
-sample photos bundled in ``skimage/data`` (astronaut, coffee, rocket, ...),
+``python tools/train.py configs/soco_r18_fpn_1xb4-12iter_demo.py`` must run
+on a fresh install with nothing downloaded, so its data is built on first use
+from the sample photos bundled in ``skimage/data`` (astronaut, coffee, rocket, ...),
 resized to COCO scale and saved as JPEG, together with their selective-search
 proposals. The build is atomic: a half-built demo set never appears at its
 final path, so concurrent ranks or an interrupted build are harmless.

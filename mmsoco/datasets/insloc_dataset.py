@@ -8,11 +8,12 @@ from mmengine.dataset import BaseDataset
 
 from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
+from mmsoco.structures import VIEW_SEED_KEY
 from .bad_images import prepare_or_replace
 from .errors import DatasetConfigError, DatasetMismatchError
 from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
-from .transforms.random_state import VIEW_SEED_KEY, RandomStateMixin
+from .transforms.random_state import RandomStateMixin
 
 
 def pick_backgrounds(idx: int, n: int, count: int,

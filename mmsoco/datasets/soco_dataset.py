@@ -10,6 +10,7 @@ from mmengine.logging import MMLogger, print_log
 
 from mmsoco.image_set import IMAGE_EXTENSIONS
 from mmsoco.registry import DATASETS
+from mmsoco.structures import VIEW_SEED_KEY
 from .bad_images import (DEFAULT_MAX_BAD_SHARE, leave_out_bad_files,
                          prepare_or_replace, recorded_bad_files)
 from .errors import (DatasetConfigError, DatasetMismatchError,
@@ -18,7 +19,6 @@ from .image_set import list_image_set
 from .samplers.sample_index import SampleIndex
 from .store_check import (check_store_current, make_store_command,
                           suggest_store_path)
-from .transforms.random_state import VIEW_SEED_KEY
 
 
 @DATASETS.register_module()

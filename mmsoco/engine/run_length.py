@@ -18,7 +18,7 @@ the LR schedule sized for the old length. Two pure config edits fix this:
   interval (at least ~10 log lines) and, for epochs, a sampler that ends
   each pass.
 
-SoCo's EMA target follows ``runner.max_iters`` by itself (SoCoTargetHook),
+SoCo's EMA target follows ``runner.max_iters`` by itself (MomentumTargetHook),
 so its horizon needs no edit; InsLoc's momentum is a constant.
 """
 import copy

@@ -2,11 +2,12 @@
 the box probe's network, shared by ``tools/probe.py`` and the val loop.
 
 FPN models (SoCo, SoCo*, InsLoc): each box is pooled (RoIAlign 7x7) on its
-FPN level (SoCo's size rule, ``assign_levels``) and run through the
-pretrained 4conv1fc head (``head``), and the backbone's C5 is average-pooled
-in the box (``c5``). C4 models (SoCoC4, InsLocC4): RoIAlign 14x14 on C4 ->
-res5 -> average pool (``head``). The pooling is the models' own
-``BoxRoIPooler``; nothing here trains, and BN runs in eval mode.
+FPN level (SoCo's size rule) and run through the pretrained 4conv1fc head
+(``head``), and the backbone's C5 is average-pooled in the box (``c5``). C4
+models (SoCoC4, InsLocC4): RoIAlign 14x14 on C4 -> res5 -> average pool
+(``head``). The pooling, level rule included, is a ``BoxRoIExtractor``: the
+model's own, or for an export one with SoCo's rule; nothing here trains, and
+BN runs in eval mode.
 """
 import contextlib
 from typing import Dict, List, Optional, Sequence
@@ -18,9 +19,8 @@ from torch import Tensor, nn
 
 from mmsoco.models.data_preprocessors.multi_view_data_preprocessor import (
     IMAGENET_RGB_MEAN, IMAGENET_RGB_STD)
-from mmsoco.models.roi_extractors import BoxRoIPooler
-from mmsoco.models.utils import (SOCO_LEVEL_THRESHOLDS, assign_levels,
-                                 boxes_to_rois)
+from mmsoco.models.roi_extractors import BoxRoIExtractor
+from mmsoco.models.utils import SOCO_LEVEL_THRESHOLDS, boxes_to_rois
 from mmsoco.registry import MODELS
 from .probe_arch import probe_arch
 
@@ -44,11 +44,10 @@ class ProbeNet(nn.Module):
     -> box features ``{'head': (K, D), 'c5': (K, D5)}`` (C4: ``head``
     only). Build with :meth:`from_model` or :meth:`from_export`."""
 
-    def __init__(self, backbone: nn.Module, roi_pooler: nn.Module,
+    def __init__(self, backbone: nn.Module, roi_extractor: nn.Module,
                  neck: Optional[nn.Module] = None,
                  bbox_head: Optional[nn.Module] = None,
                  shared_head: Optional[nn.Module] = None,
-                 level_thresholds: Sequence[float] = SOCO_LEVEL_THRESHOLDS,
                  mean: Sequence[float] = IMAGENET_RGB_MEAN,
                  std: Sequence[float] = IMAGENET_RGB_STD,
                  pad_divisor: int = 32):
@@ -56,11 +55,10 @@ class ProbeNet(nn.Module):
         if (shared_head is None) == (neck is None or bbox_head is None):
             raise ValueError('ProbeNet needs neck and bbox_head (FPN) or '
                              'shared_head (C4)')
-        self.backbone, self.roi_pooler = backbone, roi_pooler
+        self.backbone, self.roi_extractor = backbone, roi_extractor
         self.neck, self.bbox_head = neck, bbox_head
         self.shared_head = shared_head
-        self.level_thresholds = tuple(level_thresholds)
-        self.c5_pooler = BoxRoIPooler(output_size=7, strides=(32, ))
+        self.c5_pooler = BoxRoIExtractor(output_size=7, strides=(32, ))
         self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1),
                              persistent=False)
         self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1),
@@ -82,20 +80,19 @@ class ProbeNet(nn.Module):
         InsLocC4), sharing its modules (no copy)."""
         if is_model_wrapper(model):
             model = model.module
-        if not all(hasattr(model, n) for n in ('backbone', 'roi_pooler')):
+        if not all(hasattr(model, n)
+                   for n in ('backbone', 'roi_extractor')):
             raise TypeError(f'{type(model).__name__} is not an mmsoco '
-                            'pretraining model (no backbone / roi_pooler)')
+                            'pretraining model (no backbone / roi_extractor)')
         pre = getattr(model, 'data_preprocessor', None)
         stats = {}
         if getattr(pre, 'mean', None) is not None:
             stats = dict(mean=pre.mean.flatten().tolist(),
                          std=pre.std.flatten().tolist())
-        return cls(model.backbone, model.roi_pooler,
+        return cls(model.backbone, model.roi_extractor,
                    neck=getattr(model, 'neck', None),
                    bbox_head=getattr(model, 'bbox_head', None),
                    shared_head=getattr(model, 'shared_head', None),
-                   level_thresholds=getattr(model, 'level_thresholds',
-                                            SOCO_LEVEL_THRESHOLDS),
                    **stats)
 
     @classmethod
@@ -106,12 +103,17 @@ class ProbeNet(nn.Module):
         mods = {k: revert_sync_batchnorm(MODELS.build(v))
                 for k, v in cfgs.items()}
         if export.arch == 'c4':
-            pooler = BoxRoIPooler(output_size=14, strides=(16, ))
+            extractor = BoxRoIExtractor(output_size=14, strides=(16, ))
         else:
-            side = cfgs['bbox_head']['roi_feat_size']
-            pooler = BoxRoIPooler(output_size=side, strides=tuple(
-                4 * 2**i for i in range(cfgs['neck']['num_outs'])))
-        net = cls(mods.pop('backbone'), pooler, **mods)
+            # SoCo's rule on P2 and up; boxes above the last threshold go
+            # to the last pooled level
+            levels = min(cfgs['neck']['num_outs'],
+                         len(SOCO_LEVEL_THRESHOLDS) + 1)
+            extractor = BoxRoIExtractor(
+                output_size=cfgs['bbox_head']['roi_feat_size'],
+                strides=tuple(4 * 2**i for i in range(levels)),
+                level_thresholds=SOCO_LEVEL_THRESHOLDS[:levels - 1])
+        net = cls(mods.pop('backbone'), extractor, **mods)
         state = {k.replace('roi_head.', '', 1): v
                  for k, v in export.state_dict.items()}
         net.load_state_dict(state, strict=True)
@@ -132,21 +134,12 @@ class ProbeNet(nn.Module):
         with eval_mode(self):
             if self.is_c4:
                 c4 = self.backbone(x)[-1]
-                res5 = self.shared_head(self.roi_pooler([c4], rois, 0))
+                res5 = self.shared_head(self.roi_extractor([c4], rois))
                 return dict(head=res5.mean((2, 3)).float().cpu())
             stages = self.backbone(x)
-            feats = self.neck(stages)
-            levels = assign_levels(boxes, self.level_thresholds)
-            levels = levels.clamp(max=len(feats) - 1)
-            pooled = None
-            for lvl in levels.unique().tolist():
-                index = (levels == lvl).nonzero(as_tuple=True)[0]
-                part = self.roi_pooler(feats, rois[index], lvl)
-                if pooled is None:
-                    pooled = part.new_zeros((len(boxes), ) + part.shape[1:])
-                pooled[index] = part
-            head = self.bbox_head(pooled)
-            c5 = self.c5_pooler([stages[-1]], rois, 0).mean((2, 3))
+            feats = self.neck(stages)[:self.roi_extractor.num_levels]
+            head = self.bbox_head(self.roi_extractor(feats, rois))
+            c5 = self.c5_pooler([stages[-1]], rois).mean((2, 3))
         return dict(head=head.float().cpu(), c5=c5.float().cpu())
 
     def probe_batch(self, data_batch: dict) -> List[dict]:

@@ -1,6 +1,7 @@
 """Small pure edits of transfer configs used by the tools and tests."""
 import os.path as osp
 
+from mmsoco.engine.run_length import set_run_length
 from .coco_data import CocoData
 
 
@@ -74,15 +75,9 @@ def set_num_classes(model: dict, num_classes: int) -> None:
 
 
 def set_max_iters(cfg, iters: int) -> None:
-    """Iteration-based run of ``iters`` with the LR step at 3/4 and one
-    validation at the end (configs/transfer/*coco-tiny.py layout)."""
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = iters
-    warmup = min(20, max(1, iters // 5))
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-             end=warmup),
-        dict(type='MultiStepLR', by_epoch=False, begin=0, end=iters,
-             milestones=[max(warmup, int(iters * 0.75))], gamma=0.1)
-    ]
-    cfg.default_hooks.checkpoint.interval = iters
+    """An iteration-based run of ``iters``: the config's whole run (loop,
+    LR schedule, validation, checkpoint and log intervals) rescaled by
+    :func:`mmsoco.engine.run_length.set_run_length`, so the schedule keeps
+    the shares the config wrote (configs/transfer/*coco-tiny.py: a 10%
+    warm-up, the LR step at 3/4, one validation and one save at the end)."""
+    set_run_length(cfg, iters=iters)

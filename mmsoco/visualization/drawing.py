@@ -4,10 +4,10 @@ import numpy as np
 
 PANEL_H = 320
 GAP = 8
-VIEW_COLOURS = [(255, 255, 255), (0, 200, 255), (255, 120, 0), (0, 255, 0)]
+VIEW_COLORS = [(255, 255, 255), (0, 200, 255), (255, 120, 0), (0, 255, 0)]
 
 
-def id_colour(pid: int) -> tuple:
+def id_color(pid: int) -> tuple:
     """A stable bright BGR colour per proposal id (white for 'whole')."""
     if pid < 0:
         return (255, 255, 255)
@@ -29,14 +29,14 @@ def rgb_panel(rgb: np.ndarray):
     return fit(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
 
 
-def draw_box(img, box, colour, label=None, thickness=2) -> None:
+def draw_box(img, box, color, label=None, thickness=2) -> None:
     x1, y1, x2, y2 = [int(round(v)) for v in box]
-    cv2.rectangle(img, (x1, y1), (max(x1 + 1, x2), max(y1 + 1, y2)), colour,
+    cv2.rectangle(img, (x1, y1), (max(x1 + 1, x2), max(y1 + 1, y2)), color,
                   thickness, cv2.LINE_AA)
     if label:
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
         ty = max(th + 2, y1)
-        cv2.rectangle(img, (x1, ty - th - 2), (x1 + tw + 2, ty), colour, -1)
+        cv2.rectangle(img, (x1, ty - th - 2), (x1 + tw + 2, ty), color, -1)
         cv2.putText(img, label, (x1 + 1, ty - 2), cv2.FONT_HERSHEY_SIMPLEX,
                     0.4, (0, 0, 0), 1, cv2.LINE_AA)
 
@@ -62,5 +62,5 @@ def side_by_side(panels) -> np.ndarray:
     return np.concatenate(parts[:-1], axis=1)
 
 
-__all__ = ['PANEL_H', 'GAP', 'VIEW_COLOURS', 'id_colour', 'fit', 'rgb_panel',
+__all__ = ['PANEL_H', 'GAP', 'VIEW_COLORS', 'id_color', 'fit', 'rgb_panel',
            'draw_box', 'crop_box', 'title', 'side_by_side']

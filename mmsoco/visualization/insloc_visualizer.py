@@ -6,7 +6,7 @@ from mmengine.visualization import Visualizer
 
 from mmsoco.image_set import load_rgb
 from mmsoco.registry import VISUALIZERS
-from .drawing import (VIEW_COLOURS, crop_box, draw_box, rgb_panel,
+from .drawing import (VIEW_COLORS, crop_box, draw_box, rgb_panel,
                       side_by_side, title)
 
 COMPOSITE_NAMES = ('query', 'key')
@@ -23,7 +23,7 @@ class InsLocVisualizer(Visualizer):
     model receives it (after colour and flip) with its instance box, titled
     with the image its background came from."""
 
-    colour_transforms = ('ViewColourAug', 'BYOLColorAug')
+    color_transforms = ('ViewColorAug', )
 
     def browse(self, dataset, index: int) -> np.ndarray:
         info = dataset.get_data_info(index)
@@ -32,7 +32,7 @@ class InsLocVisualizer(Visualizer):
         panel, s = rgb_panel(img)
         for v, params in enumerate(results['composites']):
             draw_box(panel, crop_box(params.crop) * s,
-                     VIEW_COLOURS[1 + v % 3], f'{composite_name(v)} crop')
+                     VIEW_COLORS[1 + v % 3], f'{composite_name(v)} crop')
         title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}')
         panels = [panel]
         flips = results.get('flips', [False] * len(results['views']))
@@ -41,7 +41,7 @@ class InsLocVisualizer(Visualizer):
                                             results['view_boxes'])):
             panel, s = rgb_panel(view)
             box = np.asarray(box, np.float32).reshape(-1, 4)[0]
-            draw_box(panel, box * s, VIEW_COLOURS[1 + v % 3],
+            draw_box(panel, box * s, VIEW_COLORS[1 + v % 3],
                      composite_name(v)[0])
             bg = f', bg {osp.basename(bgs[v])}' if v < len(bgs) else ''
             title(panel, f'{composite_name(v)} {view.shape[1]}x'

@@ -4,7 +4,7 @@ from mmengine.visualization import Visualizer
 
 from mmsoco.image_set import load_rgb
 from mmsoco.registry import VISUALIZERS
-from .drawing import (VIEW_COLOURS, crop_box, draw_box, id_colour, rgb_panel,
+from .drawing import (VIEW_COLORS, crop_box, draw_box, id_color, rgb_panel,
                       side_by_side, title)
 
 
@@ -18,8 +18,8 @@ class SoCoVisualizer(Visualizer):
     plain mmengine Visualizer for the Runner (scalars go to its
     ``vis_backends``)."""
 
-    #: transforms left out by ``browse_views.py --no-colour``
-    colour_transforms = ('ViewColourAug', 'BYOLColorAug', 'InBoxCutout')
+    #: transforms left out by ``browse_views.py --no-color``
+    color_transforms = ('ViewColorAug', 'InBoxCutout')
 
     def browse(self, dataset, index: int) -> np.ndarray:
         info = dataset.get_data_info(index)
@@ -38,7 +38,7 @@ class SoCoVisualizer(Visualizer):
                      thickness=1)
         for v, crop in enumerate(meta.get('crops', [])):
             draw_box(panel, crop_box(crop) * s,
-                     VIEW_COLOURS[v % len(VIEW_COLOURS)], f'view {v + 1}', 2)
+                     VIEW_COLORS[v % len(VIEW_COLORS)], f'view {v + 1}', 2)
         title(panel, f'{info.get("key", "")} {img.shape[1]}x{img.shape[0]}, '
               f'{len(info.get("proposals", ()))} proposals')
         return panel
@@ -60,7 +60,7 @@ class SoCoVisualizer(Visualizer):
                     pid = int(ids[p, side, k])
                     label = f'p{p + 1}:{pid if pid >= 0 else "whole"}'
                     draw_box(panel, pair_boxes[p, side, k] * s,
-                             id_colour(pid), label)
+                             id_color(pid), label)
             title(panel, f'view {v + 1} {t.shape[2]}x{t.shape[1]}'
                   + (' flipped' if flips[v] else ''))
             panels.append(panel)

@@ -9,17 +9,17 @@ import sys
 import cv2
 import numpy as np
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 PANEL = 320
 GAP = 8
-QUERY_BGR = (0, 200, 255)   # tools/browse_views.py VIEW_COLOURS[1]
-KEY_BGR = (255, 120, 0)     # VIEW_COLOURS[2]
+QUERY_BGR = (0, 200, 255)   # mmsoco/visualization/drawing.py VIEW_COLORS[1]
+KEY_BGR = (255, 120, 0)     # VIEW_COLORS[2]
 
 
 def browse(tool_env, images, lst, out):
     cmd = [sys.executable, osp.join(REPO, 'tools', 'browse_views.py'),
-           osp.join(REPO, 'configs', 'insloc_r50_fpn_200ep.py'),
+           osp.join(REPO, 'configs', 'insloc_r50_fpn_8xb32-200e_in1k.py'),
            '--data-root', images, '--ann-file', str(lst), '--num', '2',
            '--seed', '3', '--out', str(out)]
     res = subprocess.run(cmd, env=tool_env, capture_output=True, text=True,
@@ -28,7 +28,7 @@ def browse(tool_env, images, lst, out):
     return sorted(out.glob('*.png'))
 
 
-def colour_pixels(img, bgr) -> int:
+def color_pixels(img, bgr) -> int:
     return int(np.all(img == np.array(bgr, np.uint8), axis=2).sum())
 
 
@@ -60,10 +60,10 @@ def test_browse_views_draws_insloc_composites(photo_folder, tmp_path,
         assert close.mean() > 0.6
         # each composite carries its box in its colour; the source panel
         # both crop frames
-        assert colour_pixels(query, QUERY_BGR) > 100
-        assert colour_pixels(key_panel, KEY_BGR) > 100
-        assert colour_pixels(source, QUERY_BGR) > 50
-        assert colour_pixels(source, KEY_BGR) > 50
+        assert color_pixels(query, QUERY_BGR) > 100
+        assert color_pixels(key_panel, KEY_BGR) > 100
+        assert color_pixels(source, QUERY_BGR) > 50
+        assert color_pixels(source, KEY_BGR) > 50
     # --seed fixes crops, colour, flips and backgrounds: same PNGs again
     again = browse(tool_env, images, lst, tmp_path / 'again')
     for a, b in zip(pngs, again):

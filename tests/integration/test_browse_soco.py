@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from mmsoco.proposals import write_store
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 def test_browse_views_writes_one_png_per_sample(photo_folder, tmp_path,

@@ -79,10 +79,11 @@ def test_soco_fpn_loss_cuda_equals_cpu(pool_mode):
 
 def test_soco_c4_loss_cuda_equals_cpu():
     from tests.soco_tiny import random_soco_batch
-    from tests.test_transfer.test_export import TINY_SOCO_C4
+    from tests.soco_tiny import TINY_SOCO_C4
     batch = random_soco_batch(batch=2, sizes=(96, 96), k=4)
-    model = build(dict(TINY_SOCO_C4,
-                       data_preprocessor=dict(type='SoCoDataPreprocessor')))
+    model = build(dict(
+        TINY_SOCO_C4,
+        data_preprocessor=dict(type='MultiViewDataPreprocessor')))
     model.update_target(0, 10)
     cpu = loss_on(copy.deepcopy(model), batch, 'cpu')
     gpu = loss_on(model, batch, 'cuda')
@@ -144,8 +145,7 @@ def test_mask_rcnn_from_export_trains_on_cuda(tmp_path):
     from mmdet.utils import register_all_modules
     from mmsoco.transfer import export_checkpoint, save_export
     from tests.soco_tiny import tiny_soco_cfg
-    from tests.test_transfer.test_export import (FPN_CFG, TINY_DET,
-                                            save_pretrain_ckpt)
+    from tests.helpers import FPN_CFG, TINY_DET, save_pretrain_ckpt
     online = save_pretrain_ckpt(tiny_soco_cfg(), tmp_path / 'soco.pth')
     save_export(export_checkpoint(str(tmp_path / 'soco.pth')),
                 str(tmp_path / 'mmdet.pth'))

@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO, save_pretrain_ckpt
 from tests.soco_tiny import tiny_soco_cfg
-from tests.test_transfer.test_export import save_pretrain_ckpt
 
 EXPORT = osp.join(REPO, 'tools', 'export_weights.py')
 

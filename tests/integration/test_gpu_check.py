@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import torch
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 GPU_CHECK = osp.join(REPO, 'tools', 'gpu_check.sh')
 

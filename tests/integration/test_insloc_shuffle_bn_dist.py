@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from ..conftest import free_port
+from ..helpers import free_port
 
 WORLD, BATCH = 2, 4
 

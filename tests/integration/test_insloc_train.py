@@ -2,7 +2,7 @@
 ``more_photos`` fixture)
 through the registered composite pipeline (InsLocDataset, LoadImageRGB,
 InsLocCopyPaste, MoCo-v2 colour, ViewBoxRandomFlip, PackInsLocInputs,
-SoCoDataPreprocessor) with a tiny ResNet-18 FPN: the loss goes down, the
+MultiViewDataPreprocessor) with a tiny ResNet-18 FPN: the loss goes down, the
 queue fills with keys, and a queue shorter than the global batch stops the
 run before the first step."""
 import math
@@ -17,8 +17,8 @@ from mmengine.runner import Runner
 import mmsoco  # noqa: F401
 from mmsoco.engine.hooks import QueueTooShortError
 
-from ..conftest import REPO
-from ..helpers import RecordLoss, assert_same_state_dict, kill_and_resume
+from ..helpers import (REPO, RecordLoss, assert_same_state_dict,
+                       kill_and_resume)
 from ..insloc_tiny import tiny_insloc_cfg
 
 # 32 images, batch 4, queue 16: the queue holds the last 4 batches' keys,
@@ -54,7 +54,7 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
     Iteration-based, or with ``iters_per_epoch`` an epoch-based loop of
     ``max_iters // iters_per_epoch`` epochs checkpointed every epoch."""
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     dataset = cfg.train_dataloader.dataset
     dataset.update(data_root=data_root)
     copy_paste = dataset.pipeline[1]
@@ -93,7 +93,7 @@ def make_runner(work_dir: str, data_root: str, max_iters: int,
 
 def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
     """InsLocDataset with the config's pipeline (backgrounds read from
-    bg_paths) -> pseudo_collate -> SoCoDataPreprocessor."""
+    bg_paths) -> pseudo_collate -> MultiViewDataPreprocessor."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
@@ -101,7 +101,7 @@ def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
     init_default_scope('mmsoco')
     data_root = image_folder(more_photos, tmp_path / 'images')
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     cfg.train_dataloader.dataset.update(data_root=data_root)
     ds = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(ds) == NUM_IMAGES
@@ -117,7 +117,7 @@ def test_config_pipeline_to_model_inputs(tmp_path, more_photos):
         sides = boxes[:, 2:] - boxes[:, :2]
         assert (sides >= 1).all() and (sides.max(1).values >= 128).all()
         assert (sides < 255).all()
-    pre = MODELS.build(dict(type='SoCoDataPreprocessor'))
+    pre = MODELS.build(dict(type='MultiViewDataPreprocessor'))
     data = pre(pseudo_collate(items), True)
     assert [tuple(v.shape) for v in data['inputs']] == [(BATCH, 3, 256,
                                                          256)] * 2

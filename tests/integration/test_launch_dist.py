@@ -2,29 +2,8 @@
 import os.path as osp
 import subprocess
 
-import torch
-
-from ..conftest import REPO, free_port
-
-TOY_CONFIG = osp.join(REPO, 'tests', 'dist_toy', 'toy_config.py')
-
-
-def load_rank_records(work_dir, world_size):
-    return [torch.load(osp.join(work_dir, f'rank{r}.pt'), weights_only=False)
-            for r in range(world_size)]
-
-
-def assert_ranks_in_lockstep(records, max_iters):
-    for rec in records:
-        assert rec['world_size'] == len(records)
-        assert rec['iters'] == list(range(max_iters))  # runner.iter, 0-based
-    first = records[0]['params']
-    for rec in records[1:]:
-        assert first.keys() == rec['params'].keys()
-        for name, value in first.items():
-            assert torch.equal(value, rec['params'][name]), name
-    # training moved the parameters away from the seeded initialisation
-    assert any(v.abs().sum() > 0 for v in first.values())
+from ..helpers import (REPO, TOY_CONFIG, assert_ranks_in_lockstep,
+                       free_port, load_rank_records)
 
 
 def test_dist_train_two_cpu_processes(tmp_path, tool_env):

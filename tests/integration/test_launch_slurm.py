@@ -13,9 +13,8 @@ import sys
 
 import pytest
 
-from ..conftest import REPO, free_port
-from .test_launch_dist import TOY_CONFIG, assert_ranks_in_lockstep, \
-    load_rank_records
+from ..helpers import (REPO, TOY_CONFIG, assert_ranks_in_lockstep,
+                       free_port, load_rank_records)
 
 SLURM_TRAIN = osp.join(REPO, 'tools', 'slurm_train.sh')
 

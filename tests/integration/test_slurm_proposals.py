@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 LAUNCHER = osp.join(REPO, 'tools', 'slurm_proposals.sh')
 TOOL = osp.join(REPO, 'tools', 'generate_proposals.py')

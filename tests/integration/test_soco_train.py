@@ -19,9 +19,8 @@ from mmengine.runner import Runner
 
 import mmsoco  # noqa: F401
 
-from ..conftest import REPO
-from ..helpers import (Crash, CrashAfter, RecordLoss, assert_same_state_dict,
-                       kill_and_resume)
+from ..helpers import (REPO, Crash, CrashAfter, RecordLoss,
+                       assert_same_state_dict, kill_and_resume)
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
 MAX_ITERS = 6
@@ -70,7 +69,7 @@ def make_runner(work_dir: str, image_dir: str, max_iters: int,
         default_hooks=dict(
             checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='SoCoTargetHook'),
+        custom_hooks=[dict(type='MomentumTargetHook'),
                       dict(type='SoCoDataHook')] + list(extra_hooks),
         default_scope='mmsoco',
         randomness=dict(seed=1),

@@ -1,30 +1,11 @@
 """tools/train.py turns command-line mistakes into one line naming them."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
-from ..conftest import REPO
-from .test_launch_dist import TOY_CONFIG
-
-TRAIN = osp.join(REPO, 'tools', 'train.py')
-
-
-def run_train(args, tool_env, cwd=REPO):
-    return subprocess.run([sys.executable, TRAIN, *args], cwd=cwd,
-                          env=tool_env, capture_output=True, text=True,
-                          timeout=300)
-
-
-def assert_one_line_error(proc, *needles):
-    assert proc.returncode != 0
-    err = proc.stderr.strip().splitlines()
-    assert 'Traceback' not in proc.stderr
-    assert err[-1].startswith('error:'), proc.stderr[-2000:]
-    for needle in needles:
-        assert needle in err[-1], err[-1]
+from ..helpers import (REPO, TOY_CONFIG, TRAIN, assert_one_line_error,
+                       run_train)
 
 
 @pytest.mark.parametrize('args, needles', [
@@ -134,7 +115,7 @@ def test_missing_pretrained_file_gives_one_line(photo_folder, tmp_path,
                           'tools/export_weights.py')
 
 
-SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r50_fpn_demo.py')
+SOCO_DEMO = osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py')
 
 
 @pytest.mark.parametrize('body, needles', [

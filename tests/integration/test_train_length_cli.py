@@ -11,10 +11,7 @@ import time
 import pytest
 import torch
 
-from ..conftest import REPO
-from .test_launch_dist import TOY_CONFIG
-from ..test_engine.test_run_length import last_cosine_step
-from .test_train_cli import TRAIN, run_train
+from ..helpers import REPO, TOY_CONFIG, TRAIN, last_cosine_step, run_train
 
 SOCO_SCHEDULE = osp.join(REPO, 'configs/_base_/schedules/soco_lars_100ep.py')
 TOY_LR = 0.05  # tests/dist_toy/toy_config.py

@@ -9,8 +9,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from ..conftest import REPO
-from .test_train_cli import TRAIN, assert_one_line_error, run_train
+from ..helpers import REPO, TRAIN, assert_one_line_error, run_train
 
 CONFIG = 'configs/soco_r50_fpn.py'
 

@@ -19,15 +19,16 @@ from torch import nn
 
 from mmsoco.registry import MODELS, TRANSFORMS
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..soco_tiny import random_soco_batch
 
 # name: (view sizes, in-box cutout views (0-based) or None, epochs)
 IMAGENET = {
     'soco_r50_fpn.py': ((224, 224, 112), (1, 2), 100),
-    'soco_r50_fpn_400ep.py': ((224, 224, 112), None, 400),
-    'soco-star_r50_fpn_400ep.py': ((224, 224, 192, 112), None, 400),
-    'soco_r50_c4_100ep.py': ((224, 224), (1, ), 100),
+    'soco_r50_fpn_16xb128-400e_in1k.py': ((224, 224, 112), None, 400),
+    'soco-star_r50_fpn_16xb128-400e_in1k.py': ((224, 224, 192, 112), None,
+                                               400),
+    'soco_r50_c4_16xb128-100e_in1k.py': ((224, 224), (1, ), 100),
 }
 
 
@@ -83,7 +84,7 @@ def test_imagenet_recipe(name):
     assert all(n.type == 'SyncBN' for n in norms.values()), norms
     assert cfg.model.backbone.zero_init_residual
     assert cfg.model.base_momentum == 0.99
-    assert [h.type for h in cfg.custom_hooks] == ['SoCoTargetHook',
+    assert [h.type for h in cfg.custom_hooks] == ['MomentumTargetHook',
                                                   'SoCoDataHook',
                                                   'ExportMapHook']
     # views: build the registered transform to see view3_mode applied
@@ -107,7 +108,7 @@ def test_imagenet_recipe(name):
                                                            'independent')
     assert views.kw['jitter_prob'] == (0. if 'c4' in name else 0.5)
     assert views.kw['jitter_mag'] == 0.1
-    assert 'BYOLColorAug' in pipeline
+    assert 'ViewColorAug' in pipeline
     if cutout is None:
         assert 'InBoxCutout' not in pipeline
     else:
@@ -133,7 +134,8 @@ def fake_runner(cfg: Config, world_size: int):
 
 
 @pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')
-@pytest.mark.parametrize('name', ['soco_r50_fpn.py', 'soco_r50_fpn_400ep.py'])
+@pytest.mark.parametrize('name', ['soco_r50_fpn.py',
+                                  'soco_r50_fpn_16xb128-400e_in1k.py'])
 def test_lr_schedule_at_16_gpus_x_128(name):
     """mmengine's scaling (world size x batch / base_batch_size) and the
     config's schedulers, stepped per iteration as the Runner does, with 4
@@ -173,7 +175,7 @@ def test_lr_schedule_at_16_gpus_x_128(name):
 
 
 def test_demo_config():
-    cfg = load('soco_r50_fpn_demo.py')
+    cfg = load('soco_r18_fpn_1xb4-12iter_demo.py')
     assert cfg.use_amp is False
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.sampler.type == 'SeededInfiniteSampler'
@@ -194,9 +196,9 @@ def test_demo_config():
 
 @pytest.mark.usefixtures('one_thread')
 def test_c4_model_from_its_config_file():
-    """soco_r50_c4_100ep.py's own model: R50 stages 1-3 + res5 shared head,
-    SyncBN everywhere, one view pair, loss and gradients."""
-    cfg = load('soco_r50_c4_100ep.py')
+    """soco_r50_c4_16xb128-100e_in1k.py's own model: R50 stages 1-3 + res5
+    shared head, SyncBN everywhere, one view pair, loss and gradients."""
+    cfg = load('soco_r50_c4_16xb128-100e_in1k.py')
     init_default_scope('mmsoco')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)

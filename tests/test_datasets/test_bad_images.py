@@ -167,7 +167,7 @@ def test_insloc_replaces_a_sample_whose_image_fails(tmp_path):
     from mmengine.registry import init_default_scope
 
     from mmsoco.registry import DATASETS
-    from ..conftest import REPO
+    from ..helpers import REPO
     images = str(tmp_path / 'images')
     keys = photo_folder(images, n=4)
     init_default_scope('mmsoco')

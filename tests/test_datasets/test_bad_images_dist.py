@@ -6,7 +6,7 @@ import os
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from ..conftest import free_port
+from ..helpers import free_port
 
 WORLD = 2
 

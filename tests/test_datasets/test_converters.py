@@ -12,7 +12,7 @@ import pytest
 
 from mmsoco.datasets.converters import (ConversionError, convert_labelme,
                                         convert_via, convert_yolo)
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.labels_tiny import (expected_bbox, make_images, write_labelme,
                                write_via, write_yolo)
 

@@ -17,7 +17,7 @@ from mmsoco.datasets.transforms.view_box_random_flip import \
 from mmsoco.image_set import load_rgb
 from mmsoco.datasets.transforms.pack_insloc_inputs import PackInsLocInputs
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 @pytest.fixture(scope='module')
@@ -135,7 +135,7 @@ def seeded_dataset(root: str):
 
     from mmsoco.registry import DATASETS
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     ds = cfg.train_dataloader.dataset
     ds.update(data_root=root, indices=6)
     return DATASETS.build(ds)

@@ -7,7 +7,7 @@ import subprocess
 
 import torch
 
-from ..conftest import REPO
+from ..helpers import REPO
 from .image_folders import add_bad_files, photo_folder
 
 DOC = osp.join(REPO, 'docs', 'own_images.md')

@@ -17,7 +17,7 @@ from mmsoco.proposals import ProposalStore, write_store
 from mmsoco.registry import DATASETS, MODELS
 from mmsoco.structures import SoCoDataSample
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 N = 10
 
@@ -75,7 +75,7 @@ def test_base_configs_give_the_packed_contract(flat_set, cfg_name, sizes):
     assert sample.img_path.endswith(keys[3])
     # a batch through the model's data preprocessor
     batch = pseudo_collate([ds[i] for i in range(2)])
-    pre = MODELS.build(dict(type='SoCoDataPreprocessor'))
+    pre = MODELS.build(dict(type='MultiViewDataPreprocessor'))
     out = pre(batch)
     assert [tuple(v.shape) for v in out['inputs']] == [(2, 3, s, s)
                                                        for s in sizes]

@@ -11,8 +11,7 @@ import sys
 import pytest
 from mmengine.runner import Runner
 
-from ..conftest import REPO
-from ..helpers import assert_same_state_dict, kill_and_resume
+from ..helpers import REPO, assert_same_state_dict, kill_and_resume
 from ..soco_tiny import tiny_soco_cfg
 from .image_folders import (TEMPLATE, add_bad_files, dataset_cfg,
                             photo_folder, rot)
@@ -64,7 +63,7 @@ def make_runner(work_dir, images, store, max_iters=3, resume=False,
             checkpoint=dict(type='CheckpointHook', interval=1,
                             by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='SoCoTargetHook'),
+        custom_hooks=[dict(type='MomentumTargetHook'),
                       dict(type='SoCoDataHook')] + list(extra_hooks),
         default_scope='mmsoco', randomness=dict(seed=1), resume=resume,
         log_level='WARNING')

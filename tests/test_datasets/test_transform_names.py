@@ -1,26 +1,24 @@
-"""Honest names: the colour transform is ViewColourAug (BYOL's numbers by
-default, MoCo v2's in InsLoc's configs), still registered as BYOLColorAug;
-the generic view/box flip lives in view_box_random_flip.py."""
+"""Honest names: the colour transform is ViewColorAug (BYOL's numbers by
+default, MoCo v2's in InsLoc's configs); the generic view/box flip lives in
+view_box_random_flip.py."""
 import os.path as osp
 
 import numpy as np
 from mmengine.config import Config
 
-from mmsoco.datasets.transforms import (BYOLColorAug, ViewBoxRandomFlip,
-                                        ViewColourAug)
+from mmsoco.datasets.transforms import ViewBoxRandomFlip, ViewColorAug
 from mmsoco.registry import TRANSFORMS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
-def test_old_colour_name_builds_the_same_transform_with_the_same_output():
-    assert BYOLColorAug is ViewColourAug
-    old = TRANSFORMS.build(dict(type='BYOLColorAug'))
-    new = TRANSFORMS.build(dict(type='ViewColourAug'))
-    assert type(old) is type(new) is ViewColourAug
+def test_color_transform_builds_by_name_with_a_seeded_output():
+    built = TRANSFORMS.build(dict(type='ViewColorAug'))
+    direct = ViewColorAug()
+    assert type(built) is ViewColorAug
     img = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
     outs = []
-    for t in (old, new):
+    for t in (built, direct):
         res = t(dict(views=[img.copy(), img.copy()], view_seed=(1, 2, 3)))
         outs.append(res['views'])
     for a, b in zip(*outs):
@@ -31,10 +29,10 @@ def test_old_colour_name_builds_the_same_transform_with_the_same_output():
 def test_insloc_config_names_moco_v2_numbers_under_the_generic_name():
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
                                    'insloc_imagenet.py'))
-    colour = [t for t in cfg.train_dataloader.dataset.pipeline
-              if t.type == 'ViewColourAug']
-    assert len(colour) == 1
-    t = TRANSFORMS.build(colour[0])
+    color = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'ViewColorAug']
+    assert len(color) == 1
+    t = TRANSFORMS.build(color[0])
     assert t.jitter == (0.4, 0.4, 0.4, 0.1) and t.blur_prob == 0.5
     assert t.solarize_prob == 0.0
 
@@ -46,10 +44,11 @@ def test_flip_module_name():
     assert type(TRANSFORMS.build(dict(type='ViewBoxRandomFlip'))) is flip
 
 
-def test_colour_draws_keep_the_former_names_stream():
-    """A sample's colour under its view seed is what BYOLColorAug drew."""
+def test_color_draws_keep_their_stream():
+    """A sample's colour under its view seed is what it always drew (the
+    stream number is fixed)."""
     import zlib
-    t = ViewColourAug()
+    t = ViewColorAug()
     assert t.rng_stream == zlib.crc32(b'BYOLColorAug')
     img = np.random.default_rng(1).integers(0, 256, (32, 32, 3), np.uint8)
     seed = (7, 0, 4)
@@ -57,7 +56,7 @@ def test_colour_draws_keep_the_former_names_stream():
     from mmsoco.datasets.transforms import functional as F
     rng = np.random.default_rng(np.random.SeedSequence(
         [*seed, zlib.crc32(b'BYOLColorAug')]))
-    want = F.byol_colour(img.copy(), rng, t.jitter, t.jitter_prob,
-                         t.gray_prob, t.blur_prob[0], t.blur_sigma,
-                         t.solarize_prob[0])
+    want = F.byol_color(img.copy(), rng, t.jitter, t.jitter_prob,
+                        t.gray_prob, t.blur_prob[0], t.blur_sigma,
+                        t.solarize_prob[0])
     assert np.array_equal(got, want)

@@ -21,7 +21,7 @@ from mmsoco.datasets import (SampleIndex, SeededDefaultSampler,
 from mmsoco.proposals import write_store
 from mmsoco.registry import DATASETS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 N = 6
 
@@ -46,14 +46,14 @@ def small_set(photo_folder, tmp_path_factory):
     return str(imgs), write_store(str(root / 'store'), keys, boxes), keys
 
 
-def build(small_set, colour=True, proposals=None):
+def build(small_set, color=True, proposals=None):
     init_default_scope('mmsoco')
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
                                    'soco_imagenet.py'))
     ds = copy.deepcopy(cfg.train_dataloader.dataset)
     ds.update(data_root=small_set[0], proposals=proposals or small_set[1])
-    if not colour:
-        ds.pipeline = [t for t in ds.pipeline if t.type != 'BYOLColorAug']
+    if not color:
+        ds.pipeline = [t for t in ds.pipeline if t.type != 'ViewColorAug']
     return DATASETS.build(ds)
 
 
@@ -115,12 +115,12 @@ def test_views_are_a_function_of_seed_epoch_and_index(small_set):
     assert not same(ds[2], ds[2])
 
 
-def test_colour_options_do_not_shift_the_geometry(small_set):
+def test_color_options_do_not_shift_the_geometry(small_set):
     """Each transform has its own stream under the sample's seed."""
-    with_colour, without = build(small_set), build(small_set, colour=False)
+    with_color, without = build(small_set), build(small_set, color=False)
     for i in range(N):
         idx = SampleIndex(i, seed=3, epoch=0)
-        a, b = with_colour[idx], without[idx]
+        a, b = with_color[idx], without[idx]
         assert torch.equal(a['data_samples'].pair_boxes,
                            b['data_samples'].pair_boxes)
         assert a['data_samples'].crops == b['data_samples'].crops

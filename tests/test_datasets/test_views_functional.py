@@ -263,8 +263,8 @@ def test_tiny_and_grayscale_images(shape):
         for _ in range(5):
             out = F.soco_views(img, boxes, rng, views)
             check_views(out, views)
-            col = F.byol_colour(out['views'][1], rng, blur_prob=1.,
-                                solarize_prob=1.)
+            col = F.byol_color(out['views'][1], rng, blur_prob=1.,
+                               solarize_prob=1.)
             assert col.shape == out['views'][1].shape
     if len(shape) == 2 and h > 100:  # grey stays grey in every view
         v = out['views'][0].astype(int)
@@ -302,17 +302,17 @@ def test_saturation_hue_gray_solarize(photo):
     assert s.reshape(-1, 3)[128, 0] == 127 and s.reshape(-1, 3)[255, 0] == 0
 
 
-def test_byol_colour_probabilities(photo):
+def test_byol_color_probabilities(photo):
     rng = np.random.default_rng(0)
     img = cv2.resize(photo, (64, 64))
     gray = sum(
         bool((lambda o: (o[..., 0] == o[..., 1]).all())(
-            F.byol_colour(img, rng, jitter_prob=0., gray_prob=0.2,
-                          blur_prob=0.)))
+            F.byol_color(img, rng, jitter_prob=0., gray_prob=0.2,
+                         blur_prob=0.)))
         for _ in range(300))
     assert 30 < gray < 95
-    same = sum(np.array_equal(F.byol_colour(img, rng, jitter_prob=0.,
-                                            gray_prob=0., blur_prob=0.1), img)
+    same = sum(np.array_equal(F.byol_color(img, rng, jitter_prob=0.,
+                                           gray_prob=0., blur_prob=0.1), img)
                for _ in range(200))
     assert 150 < same < 200
 

@@ -67,7 +67,7 @@ def pin(p, seed):
 
 
 def test_pinned_rng_is_deterministic(path):
-    extra = [dict(type='BYOLColorAug'), dict(type='InBoxCutout')]
+    extra = [dict(type='ViewColorAug'), dict(type='InBoxCutout')]
     a, b = pipeline(extra), pipeline(extra)
     pin(a, 3)
     pin(b, 3)
@@ -95,19 +95,19 @@ def test_pack_contract(path):
     assert s.img_path == path and len(s.ori_shape) == 2
 
 
-def test_byol_colour_is_asymmetric(path):
+def test_byol_color_is_asymmetric(path):
     load = build(dict(type='LoadImageRGB'))
     views = build(dict(type='SoCoMultiView', flip_prob=0.))
     # sigma >= 1 so that every blur visibly changes pixels (sigma 0.1 is
     # nearly the identity, as in torchvision)
-    colour = build(dict(type='BYOLColorAug', jitter_prob=0., gray_prob=0.,
-                        blur_sigma=(1., 2.)))
-    colour.set_rng(0)
+    color = build(dict(type='ViewColorAug', jitter_prob=0., gray_prob=0.,
+                       blur_sigma=(1., 2.)))
+    color.set_rng(0)
     changed = np.zeros(3)
     for _ in range(60):
         r = views(load(dict(img_path=path, proposals=props())))
         before = [v.copy() for v in r['views']]
-        r = colour(r)
+        r = color(r)
         changed += [not np.array_equal(x, y)
                     for x, y in zip(before, r['views'])]
     # view 1 always blurred; others blurred 10% / solarized 20% of the time
@@ -213,7 +213,7 @@ class _Views(torch.utils.data.Dataset):
     """Draws from a transform's lazily created generator."""
 
     def __init__(self):
-        self.t = build(dict(type='BYOLColorAug'))
+        self.t = build(dict(type='ViewColorAug'))
 
     def __len__(self):
         return 4

@@ -1,17 +1,16 @@
 """The run length drives the whole schedule: --iters / --epochs rescale it,
 and a config (or --cfg-options) that changes train_cfg's length stretches
 the shipped LR schedules with it."""
-import math
 import os.path as osp
 
 import pytest
 import torch
 
-from ..conftest import REPO
+from ..helpers import REPO, last_cosine_step
 
 SOCO = osp.join(REPO, 'configs/soco_r50_fpn.py')
-SOCO_DEMO = osp.join(REPO, 'configs/soco_r50_fpn_demo.py')
-INSLOC = osp.join(REPO, 'configs/insloc_r50_fpn_200ep.py')
+SOCO_DEMO = osp.join(REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py')
+INSLOC = osp.join(REPO, 'configs/insloc_r50_fpn_8xb32-200e_in1k.py')
 
 
 def load(path):
@@ -42,16 +41,6 @@ def lr_trace(schedulers, steps, epoch_length=1, base_lr=1.0):
         for s in built:
             s.step()
     return lrs, wrapper.param_groups[0]['lr']
-
-
-def cosine(t, T, peak, eta_min):
-    return eta_min + (peak - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
-
-
-def last_cosine_step(T, peak=1.0, eta_min=1e-6):
-    """mmengine's cosine over [begin, begin + T) reaches eta_min one step
-    after its end: its last step is t = T - 1."""
-    return cosine(T - 1, T, peak, eta_min)
 
 
 def test_iters_rescales_the_shipped_soco_schedule():

@@ -14,7 +14,7 @@ from torch import nn
 from mmsoco.engine.optimizers import SoCoLARS
 from mmsoco.registry import OPTIMIZERS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 W = np.array([[0.5, -1.0, 2.0], [0.25, 0.0, -0.75]])
 GW = np.array([[0.1, 0.2, -0.3], [0.0, 0.4, 0.05]])

@@ -8,7 +8,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 def bench():

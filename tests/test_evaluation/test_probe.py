@@ -18,8 +18,7 @@ from mmsoco.evaluation import (BoxProbeDataset, ProbeNet,
                                knn_evaluate, load_probe_net,
                                mean_pairwise_cosine)
 
-from ..conftest import REPO
-from ..helpers import build_model
+from ..helpers import REPO, build_model
 from ..insloc_tiny import tiny_insloc_cfg
 from ..soco_tiny import PackedSoCoToyDataset, tiny_soco_cfg
 
@@ -255,7 +254,7 @@ def test_probe_as_val_evaluator_in_a_runner(probe_set, coco_tiny, tmp_path):
                            checkpoint=dict(type='CheckpointHook',
                                            interval=2, by_epoch=False),
                            loss_curve=dict(type='LossCurveHook')),
-        custom_hooks=[dict(type='SoCoTargetHook'), Modes()],
+        custom_hooks=[dict(type='MomentumTargetHook'), Modes()],
         default_scope='mmsoco', log_level='WARNING')
     runner.train()
     scalars = runner.message_hub.log_scalars

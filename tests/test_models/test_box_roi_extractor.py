@@ -1,15 +1,15 @@
 """BoxRoIExtractor: SoCo's level rule at its thresholds, both pool modes and
 the per-level RoI sets of InsLoc, against a hand computation (RoIAlign of a
 linear feature map is exact: each bin is the ramp at the bin's centre) and
-against mmcv's RoIAlign called directly; the former name BoxRoIPooler and
-the models' former arguments keep working."""
+against mmcv's RoIAlign called directly; a model's explicit extractor
+config and its default build the same model."""
 import inspect
 
 import pytest
 import torch
 from mmcv.ops import RoIAlign
 
-from mmsoco.models.roi_extractors import BoxRoIExtractor, BoxRoIPooler
+from mmsoco.models.roi_extractors import BoxRoIExtractor
 from mmsoco.registry import MODELS
 
 STRIDES = (4, 8, 16, 32)
@@ -99,8 +99,9 @@ def test_all_levels_pools_every_roi_on_every_level_by_hand():
             torch.testing.assert_close(pooled[lvl, n],
                                        hand_pool(rois[n], lvl),
                                        rtol=0, atol=1e-3)
-        # BoxRoIPooler's call: one explicit level
-        assert torch.equal(ext(ramp_feats(), rois, lvl), pooled[lvl])
+        # one explicit level
+        assert torch.equal(ext.pool_level(ramp_feats(), rois, lvl),
+                           pooled[lvl])
     # InsLoc: another RoI set on every level
     sets = [rois[lvl:lvl + 2] for lvl in range(4)]
     per_set = ext.pool_all_levels(ramp_feats(), sets)
@@ -146,14 +147,11 @@ def test_no_state_and_clear_errors():
         ext.pool_all_levels(ramp_feats(), [rois_of(BOXES)] * 2)
 
 
-def test_former_name_builds_the_same_extractor():
-    old = MODELS.build(dict(type='BoxRoIPooler', output_size=14,
-                            strides=(16, )))
-    assert type(old) is BoxRoIExtractor and BoxRoIPooler is BoxRoIExtractor
-    assert old.num_levels == 1 and old.output_size == 14
-    from mmsoco.models.roi_extractors.box_roi_pooler import \
-        BoxRoIPooler as imported
-    assert imported is BoxRoIExtractor
+def test_builds_from_the_registry():
+    built = MODELS.build(dict(type='BoxRoIExtractor', output_size=14,
+                              strides=(16, )))
+    assert type(built) is BoxRoIExtractor
+    assert built.num_levels == 1 and built.output_size == 14
     # the level rule stays importable with its signature
     from mmsoco.models.utils import assign_levels, box_scales
     assert list(inspect.signature(assign_levels).parameters) == [
@@ -162,32 +160,22 @@ def test_former_name_builds_the_same_extractor():
 
 
 @pytest.mark.usefixtures('one_thread', 'quiet_init')
-def test_old_model_arguments_build_the_same_model():
-    """Configs written before: ``roi_pooler=dict(type='BoxRoIPooler')`` and
-    SoCo's model-level ``level_thresholds``; same (empty) extractor state,
-    same keys, same loss."""
+def test_explicit_extractor_builds_the_same_model_as_the_default():
+    """``roi_extractor`` with SoCo's rule spelled out, and the model's
+    default: same (empty) extractor state, same keys, same loss."""
     from tests.helpers import build_model
     from tests.soco_tiny import random_soco_batch, tiny_soco_cfg
-    old = tiny_soco_cfg(roi_pooler=dict(type='BoxRoIPooler', output_size=7,
-                                        strides=STRIDES),
-                        level_thresholds=(48, 96, 192))
-    new = tiny_soco_cfg(roi_extractor=dict(
+    explicit = tiny_soco_cfg(roi_extractor=dict(
         type='BoxRoIExtractor', output_size=7, strides=STRIDES,
         level_thresholds=(48, 96, 192)))
-    models = [build_model(cfg) for cfg in (old, new, tiny_soco_cfg())]
+    models = [build_model(cfg) for cfg in (explicit, tiny_soco_cfg())]
     keys = [list(m.state_dict()) for m in models]
-    assert keys[0] == keys[1] == keys[2]
+    assert keys[0] == keys[1]
     assert not any('roi_' in k for k in keys[0])
     batch = random_soco_batch(sizes=(224, 96, 64), k=6)
     losses = []
     for m in models:
         data = m.data_preprocessor(batch, True)
         losses.append(m(**data, mode='loss'))
-        assert m.roi_pooler is m.roi_extractor
-        assert m.level_thresholds == (48., 96., 192.)
-    assert losses[0] == losses[1] == losses[2]
-    with pytest.raises(ValueError, match='roi_extractor or its former name '
-                       'roi_pooler, not both'):
-        build_model(dict(new, roi_pooler=old['roi_pooler']))
-    with pytest.raises(ValueError, match=r'level_thresholds given twice'):
-        build_model(dict(new, level_thresholds=(40, 80, 160)))
+        assert m.roi_extractor.level_thresholds == (48., 96., 192.)
+    assert losses[0] == losses[1]

@@ -17,7 +17,7 @@ from mmengine.registry import init_default_scope
 from mmsoco.models.utils.anchor_box_aug import box_iou
 from mmsoco.registry import MODELS
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..helpers import build_model as build
 from ..insloc_tiny import random_insloc_batch, tiny_insloc_cfg
 
@@ -255,8 +255,10 @@ def test_wrong_inputs_are_clear_errors():
         model(**data, mode='loss')
 
 
-CONFIGS = ['insloc_r50_fpn_200ep.py', 'insloc_r50_fpn_400ep.py',
-           'insloc_r50_c4_200ep.py', 'insloc_r50_fpn_demo.py']
+CONFIGS = ['insloc_r50_fpn_8xb32-200e_in1k.py',
+           'insloc_r50_fpn_8xb32-400e_in1k.py',
+           'insloc_r50_c4_8xb32-200e_in1k.py',
+           'insloc_r18_fpn_1xb4-8iter_demo.py']
 
 
 def trainable(module) -> int:
@@ -276,10 +278,10 @@ def test_configs_build_without_custom_imports(name):
     assert sum(p.numel() for p in model.target.parameters()) == \
         trainable(model)
     assert not any(p.requires_grad for p in model.target.parameters())
-    if name == 'insloc_r50_fpn_demo.py':
+    if name == 'insloc_r18_fpn_1xb4-8iter_demo.py':
         assert cfg.train_dataloader.sampler.type == 'SeededInfiniteSampler'
         assert model.queue.queue.shape == (4, 256, 128)
-    elif name == 'insloc_r50_c4_200ep.py':
+    elif name == 'insloc_r50_c4_8xb32-200e_in1k.py':
         assert type(model).__name__ == 'InsLocC4'
         assert model.queue.queue.shape == (1, 65536, 128)
         # R50 stages 1-3 + res5 + FC 2048->1024 + Linear 1024->128
@@ -295,7 +297,7 @@ def test_r50_fpn_200ep_query_network_has_43_2m_parameters():
     """R50 23,508,032 + BN-FPN 3,346,432 + 4conv 2,361,344 + FC 1024
     12,846,080 + FC 1024 and Linear 128 1,180,800 (docs/algorithms.md)."""
     cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'insloc_r50_fpn_200ep.py'))
+                                   'insloc_r50_fpn_8xb32-200e_in1k.py'))
     model = MODELS.build(cfg.model)
     parts = {n: trainable(getattr(model, n)) for n in model.ONLINE}
     assert parts == {'backbone': 23_508_032, 'neck': 3_346_432,

@@ -5,34 +5,30 @@ same way, SoCoC4's zero-initialised res5 reaching the target, and
 checkpoints written before the component (their key names are frozen in
 tests/data/pre_momentum_target_keys.json) loading and exporting."""
 import copy
-import json
-import os.path as osp
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
-from mmsoco.engine.hooks import MomentumTargetHook, SoCoTargetHook
+from mmsoco.engine.hooks import MomentumTargetHook
 from mmsoco.models.utils import MomentumTarget, scheduled_momentum
 from mmsoco.registry import HOOKS
 from mmsoco.transfer import export_checkpoint
 from mmsoco.transfer.convert import to_mmdet
 
 from ..helpers import build_model as build
+from ..helpers import old_state
 from ..insloc_tiny import tiny_insloc_cfg
-from ..soco_tiny import tiny_soco_cfg
-from ..test_transfer.test_export import TINY_SOCO_C4
+from ..soco_tiny import TINY_SOCO_C4, tiny_soco_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread', 'quiet_init')
 
-OLD_KEYS = osp.join(osp.dirname(osp.dirname(__file__)), 'data',
-                    'pre_momentum_target_keys.json')
 # the tiny models whose state-dict keys the JSON file froze
 TINY = {
     'SoCo': tiny_soco_cfg(),
     'SoCoC4': dict(TINY_SOCO_C4,
-                   data_preprocessor=dict(type='SoCoDataPreprocessor')),
+                   data_preprocessor=dict(type='MultiViewDataPreprocessor')),
     'InsLoc': tiny_insloc_cfg(),
     'InsLocC4': tiny_insloc_cfg(c4=True),
 }
@@ -120,10 +116,9 @@ def test_every_algorithm_has_one_target_driven_by_the_hook(name):
         assert not torch.equal(p, before[k]), k
 
 
-def test_old_hook_name_still_builds_the_same_hook():
-    hook = HOOKS.build(dict(type='SoCoTargetHook'))
+def test_hook_builds_from_its_name_and_refuses_a_model_without_target():
+    hook = HOOKS.build(dict(type='MomentumTargetHook'))
     assert isinstance(hook, MomentumTargetHook)
-    assert issubclass(SoCoTargetHook, MomentumTargetHook)
     runner = SimpleNamespace(model=nn.Linear(1, 1), iter=0, max_iters=1,
                              message_hub=_Hub())
     with pytest.raises(TypeError, match='Linear has none'):
@@ -151,26 +146,12 @@ def test_soco_c4_zero_initialised_res5_reaches_the_target():
     assert all(state[k].all() for k in gammas)
 
 
-def _old_state(name: str) -> dict:
-    with open(OLD_KEYS) as f:
-        entries = json.load(f)[name]
-    gen = torch.Generator().manual_seed(0)
-    state = {}
-    for key, shape, dtype in entries:
-        if dtype.startswith('torch.float'):
-            state[key] = torch.randn(shape, generator=gen)
-        else:
-            state[key] = torch.randint(0, 9, shape, generator=gen,
-                                       dtype=getattr(torch, dtype[6:]))
-    return state
-
-
 @pytest.mark.parametrize('name', list(TINY))
 def test_checkpoints_written_before_load_and_export(name, tmp_path):
     """A state dict under the key names (and shapes) the models had before
     the momentum target was one component loads strictly and exports from
     the online and the target network."""
-    state = _old_state(name)
+    state = old_state(name)
     assert any(k.startswith('target.') for k in state)
     model = build(copy.deepcopy(TINY[name]))
     assert list(model.state_dict()) == list(state)  # same names and order

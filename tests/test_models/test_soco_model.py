@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope, init_default_scope
 
 from mmsoco.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..helpers import build_model as build
 from ..soco_tiny import random_soco_batch, tiny_soco_cfg
 

@@ -127,7 +127,7 @@ class _Hub:
 
 
 class _Runner:
-    """The runner attributes SoCoTargetHook reads."""
+    """The runner attributes MomentumTargetHook reads."""
 
     def __init__(self, model, it, max_iters):
         self.model, self.iter, self.max_iters = model, it, max_iters
@@ -151,10 +151,10 @@ class _EMAModel(nn.Module):
 def test_target_hook_takes_k_from_the_runner(it, tau):
     """k is the runner's iteration: 0, K/2, K, and after a resume at 250
     the hook continues at 250 (the reference restarts its counter)."""
-    from mmsoco.engine.hooks import SoCoTargetHook
+    from mmsoco.engine.hooks import MomentumTargetHook
     model = _EMAModel()
     runner = _Runner(model, it, 1000)
-    SoCoTargetHook().before_train_iter(runner, batch_idx=0)
+    MomentumTargetHook().before_train_iter(runner, batch_idx=0)
     assert model.calls == [(it, 1000)]
     assert runner.message_hub.scalars['train/ema_momentum'] == \
         pytest.approx(tau)

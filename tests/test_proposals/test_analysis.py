@@ -17,7 +17,7 @@ from mmsoco.proposals import FILTERS, ProposalStore, generate_store
 from mmsoco.proposals.store import analysis as an
 from mmsoco.proposals.store.eval import eligible_gt, gt_boxes, recall
 from mmsoco.proposals.store import write_store
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 TOOL = osp.join(REPO, 'tools', 'analyze_proposals.py')
 VAL_KEYS = ['000000005001.jpg', '000000010764.jpg', '000000020992.jpg',

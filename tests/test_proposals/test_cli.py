@@ -16,7 +16,7 @@ import pytest
 
 from mmsoco.proposals import ProposalStore, generate_store
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..proposals_data import tiny_folder
 
 TOOL = osp.join(REPO, 'tools', 'generate_proposals.py')

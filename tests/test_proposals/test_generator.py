@@ -18,7 +18,7 @@ from mmsoco.image_set import list_images
 from mmsoco.proposals import (ProposalStore, filter_boxes, generate_store,
                               selective_search)
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..proposals_data import photo
 
 # three photos (scikit-image's) named like COCO images

@@ -48,7 +48,7 @@ def test_a_second_run_into_the_same_output_is_refused(images, tmp_path):
 def test_two_runs_started_together(images, tmp_path, tool_env):
     """The second is refused at once naming the first's PID (or, if the
     first was already done, finds the store complete)."""
-    from ..conftest import REPO
+    from ..helpers import REPO
     ref = str(tmp_path / 'ref')
     generate_store(images, ref, chunk_size=1, progress=False)
     out = str(tmp_path / 'store')

@@ -13,7 +13,7 @@ from mmsoco.proposals.runner.inputs import parse_shard, shard_chunks
 from mmsoco.proposals.runner.lock import RunLock
 from mmsoco.proposals.runner.workdir import WorkDir
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..proposals_data import tiny_folder
 
 

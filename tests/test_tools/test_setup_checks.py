@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 CHECKS = osp.join(REPO, 'tools', 'setup_env_checks.py')
 

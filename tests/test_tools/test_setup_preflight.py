@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 TOOLS = ('bash', 'dirname', 'mkdir', 'df', 'awk', 'cat', 'mktemp', 'rm')
 

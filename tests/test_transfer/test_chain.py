@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 TOOL = osp.join(REPO, 'tools', 'transfer_chain.py')
 

@@ -10,89 +10,10 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import REPO
-from tests.soco_tiny import tiny_soco_cfg
-
-FPN_CFG = osp.join(REPO, 'configs/transfer/mask-rcnn_r50_fpn_soco_1x_coco.py')
-C4_CFG = osp.join(REPO, 'configs/transfer/mask-rcnn_r50_c4_soco_1x_coco.py')
-
-# the detector side of tests/soco_tiny.py's SoCo (ResNet-18 x 1/8, FPN 16)
-TINY_DET = dict(
-    backbone=dict(depth=18, base_channels=8),
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
-    rpn_head=dict(in_channels=16, feat_channels=16),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=16),
-        bbox_head=dict(in_channels=16, conv_out_channels=16,
-                       fc_out_channels=32),
-        mask_roi_extractor=dict(out_channels=16),
-        mask_head=dict(in_channels=16, conv_out_channels=16)))
-
-TINY_NORM = dict(type='BN', requires_grad=True)
-TINY_SOCO_C4 = dict(
-    type='SoCoC4',
-    backbone=dict(type='mmdet.ResNet', depth=18, num_stages=3,
-                  strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(2, ),
-                  norm_cfg=TINY_NORM, norm_eval=False),
-    shared_head=dict(type='mmdet.ResLayer', depth=18, stage=3, stride=2,
-                     norm_cfg=TINY_NORM, norm_eval=False),
-    projector=dict(type='SoCoMLP', in_channels=512, hid_channels=64,
-                   out_channels=16),
-    predictor=dict(type='SoCoMLP', in_channels=16, hid_channels=64,
-                   out_channels=16))
-TINY_DET_C4 = dict(
-    backbone=dict(depth=18),
-    rpn_head=dict(in_channels=256, feat_channels=256),
-    roi_head=dict(
-        shared_head=dict(depth=18),
-        bbox_roi_extractor=dict(out_channels=256),
-        bbox_head=dict(in_channels=512),
-        mask_head=dict(in_channels=512, conv_out_channels=16)))
-
-
-def perturb_(model):
-    """Make every tensor distinct from its initial value (BN stats too)."""
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for t in model.state_dict().values():
-            if t.is_floating_point():
-                t.add_(torch.rand(t.shape, generator=gen) + 0.1)
-
-
-def save_pretrain_ckpt(model_cfg, path):
-    import mmsoco  # noqa: F401
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import save_checkpoint
-    from mmsoco.registry import MODELS
-    init_default_scope('mmsoco')
-    torch.manual_seed(0)
-    model = MODELS.build(copy.deepcopy(model_cfg))
-    model.init_weights()
-    perturb_(model)
-    cfg = Config(dict(model=model_cfg, default_scope='mmsoco'))
-    # the layout Runner.save_checkpoint writes
-    save_checkpoint(
-        dict(meta=dict(cfg=cfg.pretty_text, iter=3, epoch=0),
-             state_dict=model.state_dict(), message_hub={},
-             optimizer={}, param_schedulers=[]), str(path))
-    return model
-
-
-def build_detector(cfg_path, overrides, checkpoint):
-    import mmsoco  # noqa: F401
-    from mmdet.utils import register_all_modules
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(cfg_path)
-    cfg.merge_from_dict(dict(model=overrides))
-    cfg.model.init_cfg.checkpoint = checkpoint
-    init_default_scope('mmdet')
-    torch.manual_seed(123)
-    model = MODELS.build(cfg.model)
-    return model
-
+from tests.helpers import (C4_CFG, FPN_CFG, REPO, TINY_DET, TINY_DET_C4,
+                           assert_transferred, build_detector,
+                           save_pretrain_ckpt)
+from tests.soco_tiny import TINY_SOCO_C4, tiny_soco_cfg
 
 @pytest.fixture(scope='module')
 def soco_ckpt(tmp_path_factory):
@@ -106,24 +27,6 @@ def c4_ckpt(tmp_path_factory):
     path = tmp_path_factory.mktemp('c4') / 'iter_3.pth'
     model = save_pretrain_ckpt(TINY_SOCO_C4, path)
     return path, model
-
-
-def assert_transferred(det, online, pairs):
-    det_sd = det.state_dict()
-    checked = 0
-    for src_prefix, dst_prefix in pairs:
-        src = {k: v for k, v in online.state_dict().items()
-               if k.startswith(src_prefix)}
-        dst = {k: v for k, v in det_sd.items() if k.startswith(dst_prefix)}
-        assert src, src_prefix
-        assert len(src) == len(dst), (src_prefix, sorted(set(
-            k[len(dst_prefix):] for k in dst) ^ set(
-                k[len(src_prefix):] for k in src))[:5])
-        for k, v in src.items():
-            torch.testing.assert_close(det_sd[dst_prefix + k[len(src_prefix):]],
-                                       v, rtol=0, atol=0)
-            checked += 1
-    return checked
 
 
 def test_fpn_export_loads_into_mask_rcnn(soco_ckpt, tmp_path):

@@ -156,8 +156,8 @@ def test_old_checkpoints_export_alike_with_and_without_the_map(name,
     guess and the algorithm's declared map give the same export."""
     from mmsoco.registry import MODELS
 
-    from ..test_models.test_momentum_target import _old_state
-    state = _old_state(name)
+    from ..helpers import old_state
+    state = old_state(name)
     legacy = export_checkpoint(_save(tmp_path, state, {}, 'old.pth'))
     mapped = export_checkpoint(_save(
         tmp_path, state,

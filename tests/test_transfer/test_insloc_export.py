@@ -5,9 +5,9 @@ are not exported."""
 import pytest
 
 from tests.insloc_tiny import tiny_insloc_cfg
-from tests.test_transfer.test_export import (C4_CFG, FPN_CFG, TINY_DET,
-                                        TINY_DET_C4, assert_transferred,
-                                        build_detector, save_pretrain_ckpt)
+from tests.helpers import (C4_CFG, FPN_CFG, TINY_DET, TINY_DET_C4,
+                           assert_transferred, build_detector,
+                           save_pretrain_ckpt)
 
 
 @pytest.fixture(scope='module')

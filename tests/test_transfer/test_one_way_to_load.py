@@ -11,7 +11,7 @@ from torch import nn
 
 from mmsoco.transfer import load_transfer_weights
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'transfer', '*.py')))
 

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 SHIPPED = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')) +
                  glob.glob(osp.join(REPO, 'configs', 'transfer', '*.py')))
@@ -43,7 +43,8 @@ def test_shipped_configs_pass(path):
 ])
 def test_typos_are_named(edit, message):
     from mmsoco.utils.config_check import ConfigKeyError, check_config
-    cfg = Config.fromfile(osp.join(REPO, 'configs/soco_r50_fpn_demo.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
     cfg.merge_from_dict(edit)
     with pytest.raises(ConfigKeyError) as info:
         check_config(cfg)
@@ -89,7 +90,8 @@ def test_errors_raised_while_building_are_translated():
 def test_cfg_options_on_top_level_variables():
     from mmsoco.utils.cfg_options import check_cfg_options
     from mmsoco.utils.config_check import ConfigKeyError
-    cfg = Config.fromfile(osp.join(REPO, 'configs/soco_r50_fpn_demo.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
     with pytest.raises(ConfigKeyError, match=r"'max_iters' is a variable .*"
                        r'drives nothing: set train_cfg.max_iters instead, '
                        r'or use tools/train.py --iters N'):

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 PROBE = r'''
 import json, sys
@@ -25,7 +25,7 @@ again = DefaultScope.get_current_instance().scope_name
 from mmengine.config import Config
 from mmsoco.registry import (DATASETS, HOOKS, MODELS, OPTIM_WRAPPERS,
                              TRANSFORMS, VISUALIZERS, WEIGHT_INITIALIZERS)
-cfg = Config.fromfile('configs/soco_r50_fpn_demo.py')
+cfg = Config.fromfile('configs/soco_r18_fpn_1xb4-12iter_demo.py')
 model = MODELS.build(cfg.model)
 hooks = [HOOKS.build(h) for h in cfg.get('custom_hooks', [])]
 pipeline = [TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline]

@@ -5,7 +5,7 @@ import sys
 
 from mmsoco.registry import VISUALIZERS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 def test_visualizers_are_registered_mmengine_visualizers():

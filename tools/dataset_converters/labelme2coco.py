@@ -9,11 +9,7 @@ Every .json under LABELME_DIR is read; COCO file names are relative to
 mmsoco/datasets/converters/labelme.py.
 """
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
 
 def main(argv=None) -> int:

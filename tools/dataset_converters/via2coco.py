@@ -9,11 +9,7 @@ Images are looked up in --image-root (default: the VIA file's folder) and
 decoded once for their size. See mmsoco/datasets/converters/via.py.
 """
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
 
 def main(argv=None) -> int:

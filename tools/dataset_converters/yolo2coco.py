@@ -9,11 +9,7 @@ by "labels"; --names to a data.yaml / classes.txt / obj.names found next to
 them. See mmsoco/datasets/converters/yolo.py.
 """
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
 
 def main(argv=None) -> int:

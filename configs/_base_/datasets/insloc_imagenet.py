@@ -16,7 +16,7 @@ train_pipeline = [
     # blur sigma [0.1, 2] p=0.5, no solarize (the transform SoCo runs with
     # BYOL's numbers)
     dict(
-        type='ViewColourAug',
+        type='ViewColorAug',
         jitter=(0.4, 0.4, 0.4, 0.1),
         jitter_prob=0.8,
         gray_prob=0.2,

@@ -14,7 +14,7 @@ soco_views = dict(
 train_pipeline = [
     dict(type='LoadImageRGB'),
     dict(_base_.soco_views, **soco_views),
-    _base_.byol_colour,
+    _base_.byol_color,
     # view 2 only; mean-colour fill, centre uniform in the box (as the
     # FPN recipe's cutout)
     dict(_base_.cutout, views=(1, )),

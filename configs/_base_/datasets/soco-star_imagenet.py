@@ -15,7 +15,7 @@ soco_views = dict(
 train_pipeline = [
     dict(type='LoadImageRGB'),
     dict(_base_.soco_views, **soco_views),
-    _base_.byol_colour,
+    _base_.byol_color,
     dict(type='PackSoCoInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

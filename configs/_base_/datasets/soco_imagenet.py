@@ -32,8 +32,8 @@ soco_views = dict(
     # ('shared': both sides padded alike)
     box_clip='view',
     padding='independent')
-byol_colour = dict(
-    type='BYOLColorAug',
+byol_color = dict(
+    type='ViewColorAug',
     jitter=(0.4, 0.4, 0.2, 0.1),
     jitter_prob=0.8,
     gray_prob=0.2,
@@ -50,7 +50,7 @@ cutout = dict(
 train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,
-    byol_colour,
+    byol_color,
     # views 2 and 3 (0-based 1, 2), not view 1: as the reference; the square
     # takes the mean colour (zero after normalisation; value=0: black) and
     # its centre is uniform in the box (placement='inside': inside the box)

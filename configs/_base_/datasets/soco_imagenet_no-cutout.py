@@ -4,7 +4,7 @@ _base_ = ['./soco_imagenet.py']
 train_pipeline = [
     dict(type='LoadImageRGB'),
     _base_.soco_views,
-    _base_.byol_colour,
+    _base_.byol_color,
     dict(type='PackSoCoInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

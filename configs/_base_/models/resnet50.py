@@ -1,10 +1,10 @@
 # The ResNet-50 every mmsoco model starts from (r50_fpn_4conv1fc.py,
 # r50_c4.py): PyTorch style (stride in the 3x3 conv), BN, nothing frozen,
-# BN in train mode; data preprocessing of the views (SoCoDataPreprocessor,
+# BN in train mode; data preprocessing of the views (MultiViewDataPreprocessor,
 # used by SoCo and InsLoc alike).
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(type='SoCoDataPreprocessor'),
+    data_preprocessor=dict(type='MultiViewDataPreprocessor'),
     backbone=dict(
         type='mmdet.ResNet',
         depth=50,

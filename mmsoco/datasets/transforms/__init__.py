@@ -9,9 +9,8 @@ from .pack_insloc_inputs import PackInsLocInputs
 from .pack_soco_inputs import PackSoCoInputs
 from .soco_multi_view import SoCoMultiView
 from .view_box_random_flip import ViewBoxRandomFlip
-from .view_colour_aug import BYOLColorAug, ViewColourAug
+from .view_color_aug import ViewColorAug
 
-__all__ = ['functional', 'LoadImageRGB', 'SoCoMultiView', 'ViewColourAug',
-           'BYOLColorAug',
+__all__ = ['functional', 'LoadImageRGB', 'SoCoMultiView', 'ViewColorAug',
            'InBoxCutout', 'PackSoCoInputs', 'insloc_functional',
            'InsLocCopyPaste', 'ViewBoxRandomFlip', 'PackInsLocInputs']

@@ -11,7 +11,7 @@ pixels).
 
 Sampling (:func:`composite_params`) and drawing (:func:`render_composite`)
 are separate so tests and the view browser can redraw a composite on another
-background. Colour reuses SoCo's ``functional.byol_colour`` with MoCo-v2's
+background. Colour reuses SoCo's ``functional.byol_color`` with MoCo-v2's
 numbers; flips reuse ``functional.flip_boxes``.
 """
 from typing import NamedTuple, Sequence, Tuple

@@ -4,16 +4,16 @@ from typing import Sequence
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import BaseDataElement
 
 from mmsoco.registry import TRANSFORMS
+from mmsoco.structures import VIEW_SEED_KEY, InsLocDataSample
 from .pack_soco_inputs import to_chw_tensor
 
 
 @TRANSFORMS.register_module()
 class PackInsLocInputs(BaseTransform):
     """-> dict(inputs=[query uint8 (3, H, W), key uint8 (3, H, W)],
-    data_samples=BaseDataElement(view_boxes=float32 (V, 4): row v is the
+    data_samples=InsLocDataSample(view_boxes=float32 (V, 4): row v is the
     instance box in view v's pixels; metainfo ``meta_keys``)).
 
     ``view_seed`` (from a seeded sampler's index) travels to the model,
@@ -21,11 +21,11 @@ class PackInsLocInputs(BaseTransform):
 
     def __init__(self, meta_keys: Sequence[str] = (
             'img_path', 'ori_shape', 'view_shapes', 'flips', 'bg_paths',
-            'view_seed')):
+            VIEW_SEED_KEY)):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
-        sample = BaseDataElement(metainfo={
+        sample = InsLocDataSample(metainfo={
             k: results[k] for k in self.meta_keys if k in results})
         boxes = np.concatenate([np.asarray(b, np.float32).reshape(-1, 4)[:1]
                                 for b in results['view_boxes']])

@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-VIEW_SEED_KEY = 'view_seed'
+from mmsoco.structures import VIEW_SEED_KEY
 
 
 def _worker_seed() -> int:

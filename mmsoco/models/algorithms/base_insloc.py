@@ -12,7 +12,6 @@ from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
 from ..losses.info_nce import multi_level_info_nce
-from ..roi_extractors import build_roi_extractor
 from ..utils.anchor_box_aug import ANCHOR_RATIOS, ANCHOR_SIDES, augment_boxes
 from ..utils.feature_queue import FeatureQueue
 from ..utils.rois import boxes_to_rois
@@ -39,7 +38,6 @@ class BaseInsLoc(BaseMomentumModel):
         online: name -> module config for every name of ``ONLINE``.
         roi_extractor: ``BoxRoIExtractor`` over the levels (``None``: the
             subclass's ``DEFAULT_ROI_EXTRACTOR``).
-        roi_pooler: the former name of ``roi_extractor`` (old configs).
         queue_len: keys per level's queue (65536); must be >= the global
             batch (batch per GPU x GPUs); any such batch works (wrap-around).
         feat_dim: embedding size (128).
@@ -66,7 +64,6 @@ class BaseInsLoc(BaseMomentumModel):
     def __init__(self,
                  online: Mapping[str, dict],
                  roi_extractor: Optional[dict] = None,
-                 roi_pooler: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.999,
@@ -79,9 +76,8 @@ class BaseInsLoc(BaseMomentumModel):
                          init_cfg=init_cfg)
         for name in self.ONLINE:
             setattr(self, name, MODELS.build(online[name]))
-        self.roi_extractor = build_roi_extractor(
-            roi_extractor, roi_pooler, self.DEFAULT_ROI_EXTRACTOR,
-            type(self).__name__)
+        self.roi_extractor = MODELS.build(roi_extractor
+                                          or self.DEFAULT_ROI_EXTRACTOR)
         self.num_levels = self.roi_extractor.num_levels
         self.temperature = temperature
         self.level_loss_weights = level_loss_weights

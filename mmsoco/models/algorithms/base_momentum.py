@@ -41,7 +41,7 @@ class BaseMomentumModel(BaseModel):
     def __init__(self, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
-            data_preprocessor = dict(type='SoCoDataPreprocessor')
+            data_preprocessor = dict(type='MultiViewDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self._warned_static_target = False
@@ -106,11 +106,6 @@ class BaseMomentumModel(BaseModel):
                              f'outside its online modules {cls.ONLINE}')
         out['model_type'] = cls.__name__
         return out
-
-    @property
-    def roi_pooler(self) -> nn.Module:
-        """The former name of ``roi_extractor``."""
-        return self.roi_extractor
 
     # ---------------------------------------------------------- subclass
     def extract_feat(self, img: Tensor, nets: Mapping[str, nn.Module]):

@@ -29,7 +29,6 @@ class InsLoc(BaseInsLoc):
     Args:
         backbone, neck, bbox_head, projector: module configs.
         roi_extractor: ``BoxRoIExtractor`` over the levels (7x7, aligned).
-        roi_pooler: the former name of ``roi_extractor`` (old configs).
         box_aug: the query box augmentation, on P5 (level index 3) by
             default.
         **kwargs: ``queue_len``, ``feat_dim``, ``momentum``,
@@ -49,13 +48,12 @@ class InsLoc(BaseInsLoc):
                  bbox_head: dict,
                  projector: dict,
                  roi_extractor: Optional[dict] = None,
-                 roi_pooler: Optional[dict] = None,
                  box_aug: Optional[dict] = DEFAULT_BOX_AUG,
                  **kwargs):
         super().__init__(
             dict(backbone=backbone, neck=neck, bbox_head=bbox_head,
                  projector=projector),
-            roi_extractor=roi_extractor, roi_pooler=roi_pooler,
+            roi_extractor=roi_extractor,
             box_aug=box_aug, **kwargs)
 
     def extract_feat(self, img: Tensor,

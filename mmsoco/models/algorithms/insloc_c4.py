@@ -29,13 +29,12 @@ class InsLocC4(BaseInsLoc):
 
     def __init__(self, backbone: dict, shared_head: dict, projector: dict,
                  roi_extractor: Optional[dict] = None,
-                 roi_pooler: Optional[dict] = None,
                  box_aug: Optional[dict] = dict(levels=(0, )),
                  **kwargs):
         super().__init__(
             dict(backbone=backbone, shared_head=shared_head,
                  projector=projector),
-            roi_extractor=roi_extractor, roi_pooler=roi_pooler,
+            roi_extractor=roi_extractor,
             box_aug=box_aug, **kwargs)
         if self.num_levels != 1:
             raise ValueError('InsLocC4 pools on C4 only: give '

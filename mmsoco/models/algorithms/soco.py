@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
-from ..roi_extractors import POOL_MODES, build_roi_extractor
+from ..roi_extractors import POOL_MODES
 from ..utils import boxes_to_rois
 from ..utils.export_map import FPN_EXPORT_MAP
 from .base_soco import BaseSoCo
@@ -27,9 +27,6 @@ class SoCo(BaseSoCo):
         backbone, neck, bbox_head, projector, predictor: module configs.
         roi_extractor: a ``BoxRoIExtractor`` config, one stride per FPN
             level, with the level rule (``level_thresholds``).
-        roi_pooler: the former name of ``roi_extractor`` (old configs).
-        level_thresholds: the former place of the extractor's
-            ``level_thresholds`` (old configs); ``None``: the extractor's.
         pool_mode: ``'all_levels'`` (reference, default): every box is
             pooled on every level and run through head, projector and
             predictor there; the loss uses each box's assigned level (4x the
@@ -49,8 +46,6 @@ class SoCo(BaseSoCo):
                  projector: dict,
                  predictor: dict,
                  roi_extractor: Optional[dict] = None,
-                 roi_pooler: Optional[dict] = None,
-                 level_thresholds: Optional[Sequence[float]] = None,
                  pool_mode: str = 'all_levels',
                  base_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
@@ -65,21 +60,13 @@ class SoCo(BaseSoCo):
         self.bbox_head = MODELS.build(bbox_head)
         self.projector = MODELS.build(projector)
         self.predictor = MODELS.build(predictor)
-        self.roi_extractor = build_roi_extractor(
-            roi_extractor, roi_pooler, FPN_ROI_EXTRACTOR, 'SoCo',
-            level_thresholds=level_thresholds)
+        self.roi_extractor = MODELS.build(roi_extractor or FPN_ROI_EXTRACTOR)
         if self.roi_extractor.level_thresholds is None:
             raise ValueError(
                 f'SoCo: {self.roi_extractor.num_levels} pooling levels need '
                 f'{self.roi_extractor.num_levels - 1} level_thresholds in '
                 'roi_extractor')
         self._build_target(self.base_momentum)
-
-    @property
-    def level_thresholds(self) -> Tuple[float, ...]:
-        """sqrt(wh) upper bounds of every level but the last (view
-        pixels): the RoI extractor's rule."""
-        return self.roi_extractor.level_thresholds
 
     def extract_feat(self, img: Tensor,
                      nets: Mapping[str, nn.Module]) -> Tuple[Tensor, ...]:

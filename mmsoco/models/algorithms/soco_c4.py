@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmsoco.registry import MODELS
-from ..roi_extractors import build_roi_extractor
 from ..utils import boxes_to_rois
 from ..utils.export_map import C4_EXPORT_MAP
 from .base_soco import BaseSoCo
@@ -25,7 +24,6 @@ class SoCoC4(BaseSoCo):
         backbone: ``mmdet.ResNet`` with ``num_stages=3, out_indices=(2,)``.
         shared_head: ``mmdet.ResLayer`` (stage 3).
         roi_extractor: a ``BoxRoIExtractor`` with one stride (16).
-        roi_pooler: the former name of ``roi_extractor`` (old configs).
         zero_init_shared_head_residual: zero the last BN gamma of every
             res5 block, as the backbone's ``zero_init_residual`` does.
     """
@@ -39,7 +37,6 @@ class SoCoC4(BaseSoCo):
                  projector: dict,
                  predictor: dict,
                  roi_extractor: Optional[dict] = None,
-                 roi_pooler: Optional[dict] = None,
                  zero_init_shared_head_residual: bool = True,
                  base_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
@@ -49,8 +46,7 @@ class SoCoC4(BaseSoCo):
         self.shared_head = MODELS.build(shared_head)
         self.projector = MODELS.build(projector)
         self.predictor = MODELS.build(predictor)
-        self.roi_extractor = build_roi_extractor(
-            roi_extractor, roi_pooler, C4_ROI_EXTRACTOR, 'SoCoC4')
+        self.roi_extractor = MODELS.build(roi_extractor or C4_ROI_EXTRACTOR)
         if self.roi_extractor.num_levels != 1:
             raise ValueError('SoCoC4 pools on C4 only: give roi_extractor '
                              'one stride (16)')

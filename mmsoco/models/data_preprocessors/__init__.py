@@ -1,4 +1,3 @@
-from .multi_view_data_preprocessor import (MultiViewDataPreprocessor,
-                                           SoCoDataPreprocessor)
+from .multi_view_data_preprocessor import MultiViewDataPreprocessor
 
-__all__ = ['MultiViewDataPreprocessor', 'SoCoDataPreprocessor']
+__all__ = ['MultiViewDataPreprocessor']

@@ -40,8 +40,9 @@ class MultiViewDataPreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         if 'inputs' not in data:
-            raise KeyError("SoCoDataPreprocessor: the batch has no 'inputs'; "
-                           'the pipeline must end with PackSoCoInputs')
+            raise KeyError('MultiViewDataPreprocessor: the batch has no '
+                           "'inputs'; the pipeline must end with "
+                           'PackSoCoInputs')
         views = [self._stack(v, i) for i, v in enumerate(data['inputs'])]
         inputs = [(v.float() - self.mean) / self.std for v in views]
         return dict(inputs=inputs, data_samples=data.get('data_samples'))
@@ -55,27 +56,21 @@ class MultiViewDataPreprocessor(BaseDataPreprocessor):
             shapes = {tuple(t.shape) for t in view}
             if len(shapes) != 1:
                 raise ValueError(
-                    f'SoCoDataPreprocessor: view {index} has images of '
+                    f'MultiViewDataPreprocessor: view {index} has images of '
                     f'different sizes {sorted(shapes)} in one batch; every '
                     'sample must produce the same view sizes')
             batch = torch.stack(list(view))
         else:
             raise TypeError(
-                f'SoCoDataPreprocessor: view {index} of inputs is a '
+                f'MultiViewDataPreprocessor: view {index} of inputs is a '
                 f'{type(view).__name__}; expected a list of (3, H, W) '
                 'tensors per view (collate PackSoCoInputs outputs with '
                 'pseudo_collate)')
         if batch.dim() != 4 or batch.shape[1] != 3:
-            raise ValueError(f'SoCoDataPreprocessor: view {index} must be '
-                             f'(B, 3, H, W), got {tuple(batch.shape)}')
+            raise ValueError(f'MultiViewDataPreprocessor: view {index} must '
+                             f'be (B, 3, H, W), got {tuple(batch.shape)}')
         return batch
 
     def extra_repr(self) -> Optional[str]:
         return f'mean={self.mean.flatten().tolist()}, ' \
                f'std={self.std.flatten().tolist()}'
-
-
-# the name it had while only SoCo used it; kept for configs written then
-MODELS.register_module('SoCoDataPreprocessor',
-                       module=MultiViewDataPreprocessor)
-SoCoDataPreprocessor = MultiViewDataPreprocessor

@@ -1,5 +1,3 @@
-from .box_roi_extractor import POOL_MODES, BoxRoIExtractor, BoxRoIPooler
-from .build import build_roi_extractor
+from .box_roi_extractor import POOL_MODES, BoxRoIExtractor
 
-__all__ = ['BoxRoIExtractor', 'BoxRoIPooler', 'POOL_MODES',
-           'build_roi_extractor']
+__all__ = ['BoxRoIExtractor', 'POOL_MODES']

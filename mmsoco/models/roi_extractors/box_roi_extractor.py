@@ -46,8 +46,7 @@ class BoxRoIExtractor(BaseModule):
             per bin), as the reference's torchvision call.
         aligned: half-pixel offset (True, as the reference).
 
-    Registered as ``BoxRoIPooler`` too (its former name), so configs and
-    checkpoints written before keep working; the state dict is empty.
+    The state dict is empty.
     """
 
     def __init__(self,
@@ -137,16 +136,12 @@ class BoxRoIExtractor(BaseModule):
     def forward(self,
                 feats: Sequence[Tensor],
                 rois: Tensor,
-                level: Optional[int] = None,
                 mode: str = 'assigned_level') -> Tensor:
-        """Pool (N, 5) ``rois`` (batch index, x1 y1 x2 y2 in view pixels).
-
-        ``level`` given: every RoI on that level (BoxRoIPooler's call).
-        Otherwise by ``mode``: ``'assigned_level'`` -> (N, C, S, S),
-        ``'all_levels'`` -> (L, N, C, S, S).
+        """Pool (N, 5) ``rois`` (batch index, x1 y1 x2 y2 in view pixels)
+        by ``mode``: ``'assigned_level'`` -> (N, C, S, S),
+        ``'all_levels'`` -> (L, N, C, S, S). One explicit level:
+        :meth:`pool_level`.
         """
-        if level is not None:
-            return self.pool_level(feats, rois, level)
         if len(feats) != self.num_levels:
             raise ValueError(f'{len(feats)} feature levels given, the RoI '
                              f'extractor has {self.num_levels} strides '
@@ -157,8 +152,3 @@ class BoxRoIExtractor(BaseModule):
             return self.pool_all_levels(feats, rois)
         raise ValueError(f'pool mode must be one of {POOL_MODES}, got '
                          f'{mode!r}')
-
-
-# the former name, for configs and checkpoints written before
-MODELS.register_module(name='BoxRoIPooler', module=BoxRoIExtractor)
-BoxRoIPooler = BoxRoIExtractor

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-VIEW_SEED_META = 'view_seed'
+from mmsoco.structures import VIEW_SEED_KEY
 
 
 def stream_id(name: str) -> int:
@@ -29,7 +29,7 @@ def view_seeds(data_samples: Sequence) -> Optional[list]:
     """Every sample's ``(seed, epoch, index)`` metainfo, or None unless all
     samples carry one (a plain index leaves the model on torch's global
     stream)."""
-    seeds = [ds.metainfo.get(VIEW_SEED_META) if hasattr(ds, 'metainfo')
+    seeds = [ds.metainfo.get(VIEW_SEED_KEY) if hasattr(ds, 'metainfo')
              else None for ds in data_samples or ()]
     if not seeds or any(s is None for s in seeds):
         return None

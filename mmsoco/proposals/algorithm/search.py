@@ -19,7 +19,7 @@ import numpy as np
 
 from .segment import felzenszwalb, njit
 
-COLOUR_BINS = 25
+COLOR_BINS = 25
 TEXTURE_BINS = 10
 ORIENTATIONS = 8
 
@@ -29,7 +29,7 @@ ORIENTATIONS = 8
 def _region_stats(labels, n, hsv, gx, gy):
     """Per-region size, box and L1-normalised colour+texture histograms."""
     h, w = labels.shape
-    nc = 3 * COLOUR_BINS
+    nc = 3 * COLOR_BINS
     nt = 3 * ORIENTATIONS * TEXTURE_BINS
     hist = np.zeros((n, nc + nt), np.float32)
     size = np.zeros(n, np.float64)
@@ -64,8 +64,8 @@ def _region_stats(labels, n, hsv, gx, gy):
             if y + 1 > box[r, 3]:
                 box[r, 3] = y + 1
             for c in range(3):
-                b = int(hsv[y, x, c] * COLOUR_BINS / hmax[c])
-                hist[r, c * COLOUR_BINS + min(b, COLOUR_BINS - 1)] += 1
+                b = int(hsv[y, x, c] * COLOR_BINS / hmax[c])
+                hist[r, c * COLOR_BINS + min(b, COLOR_BINS - 1)] += 1
                 base = nc + c * ORIENTATIONS * TEXTURE_BINS
                 for o in range(ORIENTATIONS):
                     v = gx[y, x, c] * cosv[o] + gy[y, x, c] * sinv[o]
@@ -128,7 +128,7 @@ def _overlap_pairs(box, big):
 # ---------------------------------------------------------- hierarchical merge
 @njit
 def _similarity(hist, size, box, i, j, im_size, weights):
-    nc = 3 * COLOUR_BINS
+    nc = 3 * COLOR_BINS
     sc = 0.0
     for k in range(nc):
         sc += min(hist[i, k], hist[j, k])

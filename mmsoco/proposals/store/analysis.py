@@ -237,8 +237,8 @@ def draw(rgb: np.ndarray, boxes: np.ndarray,
     if len(boxes) > max_boxes:
         boxes = boxes[np.sort(rng.choice(len(boxes), max_boxes,
                                          replace=False))]
-    colours = rng.integers(60, 256, (len(boxes), 3))
-    for b, c in zip(np.round(boxes).astype(int), colours):
+    colors = rng.integers(60, 256, (len(boxes), 3))
+    for b, c in zip(np.round(boxes).astype(int), colors):
         cv2.rectangle(img, (b[0], b[1]), (b[2] - 1, b[3] - 1),
                       tuple(int(v) for v in c), 1)
     if gt is not None:

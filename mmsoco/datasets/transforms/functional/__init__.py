@@ -3,7 +3,7 @@
 - :mod:`.geometry`: crops, resizes, flips and where boxes land in a view;
 - :mod:`.views`: all views of one image with their matched boxes
   (:func:`soco_views`);
-- :mod:`.colour`: BYOL's colour recipe;
+- :mod:`.color`: BYOL's colour recipe;
 - :mod:`.cutout`: the in-box cutout.
 
 Every function takes an image (RGB uint8 HxWx3 numpy array) and/or boxes
@@ -13,8 +13,8 @@ touches global state, so the registered transforms are thin wrappers and
 the tests call these directly (``from mmsoco.datasets.transforms import
 functional as F``).
 """
-from .colour import *  # noqa: F401,F403
-from .colour import __all__ as _colour
+from .color import *  # noqa: F401,F403
+from .color import __all__ as _color
 from .cutout import *  # noqa: F401,F403
 from .cutout import __all__ as _cutout
 from .geometry import *  # noqa: F401,F403
@@ -22,4 +22,4 @@ from .geometry import __all__ as _geometry
 from .views import *  # noqa: F401,F403
 from .views import __all__ as _views
 
-__all__ = _geometry + _views + _colour + _cutout
+__all__ = _geometry + _views + _color + _cutout

@@ -10,7 +10,7 @@ from typing import List, Sequence, Union
 
 import numpy as np
 
-# SoCoDataPreprocessor's default mean (tests check that the two agree)
+# MultiViewDataPreprocessor's default mean (tests check that the two agree)
 IMAGENET_RGB_MEAN = (123.675, 116.28, 103.53)
 PLACEMENTS = ('centre', 'inside')
 

@@ -17,7 +17,7 @@ def _per_view(values, n: int) -> list:
 
 
 @TRANSFORMS.register_module()
-class ViewColourAug(RandomStateMixin, BaseTransform):
+class ViewColorAug(RandomStateMixin, BaseTransform):
     """Colour each of results['views']: colour jitter, grey, Gaussian blur
     and solarize, each with its probability.
 
@@ -28,8 +28,6 @@ class ViewColourAug(RandomStateMixin, BaseTransform):
     solarize, jitter (0.4, 0.4, 0.4, 0.1)). All views: colour jitter
     (``jitter``: brightness, contrast, saturation, hue) with
     ``jitter_prob``, grey with ``gray_prob``, blur sigma U(``blur_sigma``).
-
-    Registered as ``BYOLColorAug`` too, its former name.
     """
 
     def __init__(self, jitter: Sequence[float] = (0.4, 0.4, 0.2, 0.1),
@@ -43,8 +41,8 @@ class ViewColourAug(RandomStateMixin, BaseTransform):
 
     @property
     def rng_stream(self) -> int:
-        # the stream number of the former class name: a sample's colour
-        # draws under its view seed are those of before the rename
+        # a fixed stream number (the CRC of the transform's first name):
+        # a sample's colour draws under its view seed stay what they were
         return zlib.crc32(b'BYOLColorAug')
 
     def transform(self, results: dict) -> dict:
@@ -53,13 +51,8 @@ class ViewColourAug(RandomStateMixin, BaseTransform):
         sol = _per_view(self.solarize_prob, len(views))
         rng = self.rng_for(results)
         results['views'] = [
-            F.byol_colour(v, rng, self.jitter, self.jitter_prob,
-                          self.gray_prob, blur[i], self.blur_sigma, sol[i])
+            F.byol_color(v, rng, self.jitter, self.jitter_prob,
+                         self.gray_prob, blur[i], self.blur_sigma, sol[i])
             for i, v in enumerate(views)
         ]
         return results
-
-
-# the former name, for configs written before
-TRANSFORMS.register_module(name='BYOLColorAug', module=ViewColourAug)
-BYOLColorAug = ViewColourAug

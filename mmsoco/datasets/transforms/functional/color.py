@@ -87,12 +87,12 @@ def solarize(img: np.ndarray) -> np.ndarray:
     return cv2.LUT(img, _SOLARIZE)
 
 
-def byol_colour(img: np.ndarray, rng: np.random.Generator,
-                jitter: Sequence[float] = (0.4, 0.4, 0.2, 0.1),
-                jitter_prob: float = 0.8, gray_prob: float = 0.2,
-                blur_prob: float = 1.0,
-                blur_sigma: Sequence[float] = (0.1, 2.0),
-                solarize_prob: float = 0.0) -> np.ndarray:
+def byol_color(img: np.ndarray, rng: np.random.Generator,
+               jitter: Sequence[float] = (0.4, 0.4, 0.2, 0.1),
+               jitter_prob: float = 0.8, gray_prob: float = 0.2,
+               blur_prob: float = 1.0,
+               blur_sigma: Sequence[float] = (0.1, 2.0),
+               solarize_prob: float = 0.0) -> np.ndarray:
     """BYOL's colour recipe for one view, in BYOL's order: jitter, grey,
     blur, solarize. The random draws happen whether or not an op fires, so a
     view's draws do not depend on the others'."""
@@ -112,5 +112,5 @@ def byol_colour(img: np.ndarray, rng: np.random.Generator,
 __all__ = [
     'adjust_brightness', 'gray_mean', 'adjust_contrast', 'to_gray',
     'adjust_saturation', 'adjust_hue', 'color_jitter', 'gaussian_blur',
-    'solarize', 'byol_colour'
+    'solarize', 'byol_color'
 ]

@@ -1,4 +1,0 @@
-# The old name of soco-star_r50_fpn_16xb128-400e_in1k.py,
-# kept for one release (mm's naming: {algo}_{backbone}_{gpus}xb{batch}-
-# {schedule}_{dataset}); use the new name.
-_base_ = ['./soco-star_r50_fpn_16xb128-400e_in1k.py']
