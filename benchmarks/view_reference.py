@@ -2,7 +2,7 @@
 reference's data pipeline, measured on mmsoco's views.
 
     python benchmarks/view_reference.py [--images DIR] [--proposals STORE]
-        [--count 80] [--draws 4] [--earlier]
+        [--count 80] [--draws 4] [--few 2] [--earlier]
 
 On the first ``--count`` coco_tiny photos with their selective-search
 proposals, ``--draws`` samples each (``SoCoMultiView`` with the configs'
@@ -16,9 +16,10 @@ earlier ones), it prints:
   right edge shifts over the box width in view 1's pixels, over the
   jittered rows, for a flipped and an unflipped view 1;
 - padded rows: the share of padded view-1 rows identical to their
-  proposal's first row;
-- cutout: squares per cut view in pairs of two distinct proposals
-  (``InBoxCutout``'s rows and draws, p = 0.5).
+  proposal's first row, and cutout squares per cut view in pairs of two
+  distinct proposals (``InBoxCutout``'s rows, p = 0.5), both with each
+  image's proposals cut to its first ``--few`` (COCO photos rarely share
+  fewer than K = 4 proposals between two views).
 The store is made with mmsoco.proposals.generate_store on first use.
 """
 import argparse
@@ -52,6 +53,7 @@ def parse_args():
                    default=osp.join(REPO, 'data', 'coco_tiny_train_proposals'))
     p.add_argument('--count', type=int, default=80)
     p.add_argument('--draws', type=int, default=4)
+    p.add_argument('--few', type=int, default=2)
     p.add_argument('--earlier', action='store_true',
                    help="mmsoco's earlier options instead of the reference's")
     return p.parse_args()
@@ -81,9 +83,12 @@ def jitter_shifts(out, props, flips_rows):
     moved = out['pair_boxes'][0, 0]
     hit = np.abs(moved - plain).max(1) > 1e-3
     bw = plain[:, 2] - plain[:, 0]
+    edge = ((np.minimum(moved, plain)[:, [0, 1]] < 0.01).any(1)
+            | (np.maximum(moved, plain)[:, [2, 3]] > 223.99).any(1))
     for r in np.flatnonzero(hit):
         flips_rows[flip].append(((moved[r, 0] - plain[r, 0]) / bw[r],
-                                 (moved[r, 2] - plain[r, 2]) / bw[r]))
+                                 (moved[r, 2] - plain[r, 2]) / bw[r],
+                                 edge[r]))
 
 
 def padded_copies(out, same):
@@ -126,6 +131,7 @@ def main() -> None:
                          s['flips'][3] == s['flips'][1]))
             out = F.soco_views(img, props, rng, SOCO, **opts)
             jitter_shifts(out, props, flips_rows)
+            out = F.soco_views(img, props[:args.few], rng, SOCO, **opts)
             padded_copies(out, same)
             cutout_squares(out, rng, rows, squares)
     star = np.array(star, float).mean(0)
@@ -135,14 +141,17 @@ def main() -> None:
           f'view-1 boxes: {star[1]:.2f}; view-4 flip = view-2 flip: '
           f'{star[2]:.2f}')
     for flip in (True, False):
-        d = np.array(flips_rows[flip]).reshape(-1, 2)
-        print(f'jitter, {"flipped" if flip else "unflipped"} view 1 '
-              f'({len(d)} rows): std of edge shift / width, left/right: '
-              f'{d[:, 0].std():.3f}/{d[:, 1].std():.3f}')
-    print(f'padded view-1 rows identical to their proposal\'s row: '
-          f'{np.mean(same):.2f} of {len(same)}')
-    print(f'cutout squares per view with 2 proposals: {np.mean(squares):.2f}'
-          f' ({len(squares)} views)')
+        d = np.array(flips_rows[flip]).reshape(-1, 3)
+        free = d[d[:, 2] == 0]
+        print(f'jitter, {"flipped" if flip else "unflipped"} view 1: std of '
+              f'edge shift / width, left/right: {d[:, 0].std():.3f}/'
+              f'{d[:, 1].std():.3f} ({len(d)} rows), {free[:, 0].std():.3f}/'
+              f'{free[:, 1].std():.3f} away from the image border '
+              f'({len(free)} rows)')
+    print(f'first {args.few} proposals per image: padded view-1 rows '
+          f'identical to their proposal\'s row: {np.mean(same):.2f} of '
+          f'{len(same)}; cutout squares per view with 2 proposals: '
+          f'{np.mean(squares):.2f} ({len(squares)} views)')
 
 
 if __name__ == '__main__':
