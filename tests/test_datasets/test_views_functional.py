@@ -193,11 +193,14 @@ def test_soco_views_shapes_and_boxes(photo, views):
         check_views(out, views)
 
 
-def test_downsample_view_shares_crop_and_flip(photo):
+def test_downsample_view_shares_crop_and_source_flip(photo):
+    """downsample_flip='source': view 4 is view 2 at 112, flip included
+    (the reference's own coin: test_views_reference.py)."""
     rng = np.random.default_rng(0)
     h, w = photo.shape[:2]
     for _ in range(10):
-        out = F.soco_views(photo, rand_boxes(rng, h, w), rng, SOCO_STAR)
+        out = F.soco_views(photo, rand_boxes(rng, h, w), rng, SOCO_STAR,
+                           downsample_flip='source')
         assert out['crops'][3] == out['crops'][1]
         assert out['flips'][3] == out['flips'][1]
         small = cv2.resize(out['views'][1], (112, 112),
@@ -350,6 +353,9 @@ def test_in_box_cutout_reference_fill_and_placement():
     np.testing.assert_array_equal(fill, [124, 116, 104])
     normalised = (fill - np.array(IMAGENET_RGB_MEAN)) / IMAGENET_RGB_STD
     assert np.abs(normalised).max() < 0.01, normalised
+    # the largest difference is blue's, 0.0082 std
+    assert np.argmax(np.abs(normalised)) == 2
+    assert abs(normalised[2] - 0.0082) < 5e-5, normalised
     rng = np.random.default_rng(0)
     img = np.full((200, 200, 3), 7, np.uint8)
     x1, y1, x2, y2 = 50, 60, 110, 140

@@ -40,7 +40,9 @@ def test_load_image_rgb(path):
 
 @pytest.mark.parametrize('mode', ['independent', 'downsample'])
 def test_view3_mode(path, mode):
-    t = build(dict(type='SoCoMultiView', view3_mode=mode))
+    # downsample_flip='source': view 3 is view 2 at 112, flip included
+    t = build(dict(type='SoCoMultiView', view3_mode=mode,
+                   downsample_flip='source'))
     t.set_rng(0)
     load = build(dict(type='LoadImageRGB'))
     for _ in range(10):

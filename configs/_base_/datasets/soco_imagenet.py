@@ -31,7 +31,16 @@ soco_views = dict(
     # to the views' common area); each side padded to K on its own
     # ('shared': both sides padded alike)
     box_clip='view',
-    padding='independent')
+    padding='independent',
+    # view-1 jitter on the proposal in original pixels, before the flip
+    # ('view': in view 1's pixels after it), once per proposal before
+    # padding, so padded rows are copies ('redraw': each row on its own)
+    jitter_space='original',
+    padded_jitter='copy',
+    # a downsampled view (SoCo*'s view 4) repeats its source's pair and
+    # flips on its own coin ('independent' pair / 'source' flip: the others)
+    downsample_pair='source',
+    downsample_flip='independent')
 byol_color = dict(
     type='ViewColorAug',
     jitter=(0.4, 0.4, 0.2, 0.1),
@@ -46,14 +55,16 @@ cutout = dict(
     area=(0.1, 0.3),
     value='mean',
     placement='centre',
-    views=(1, 2))
+    views=(1, 2),
+    rows='all')
 train_pipeline = [
     dict(type='LoadImageRGB'),
     soco_views,
     byol_color,
     # views 2 and 3 (0-based 1, 2), not view 1: as the reference; the square
     # takes the mean colour (zero after normalisation; value=0: black) and
-    # its centre is uniform in the box (placement='inside': inside the box)
+    # its centre is uniform in the box (placement='inside': inside the box);
+    # one draw per row of the K, padded duplicates too ('distinct': once)
     cutout,
     dict(type='PackSoCoInputs'),
 ]

@@ -21,7 +21,9 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
             ``ratio``, ``of``). View 1 is the anchor of every pair.
         view3_mode: None keeps ``views`` as given; 'independent' makes view
             3 an independent RandomResizedCrop (the reference code),
-            'downsample' makes it view 2 downsampled (the paper's figure).
+            'downsample' makes it view 2 downsampled (the paper's figure;
+            its pair and flip then follow ``downsample_pair`` and
+            ``downsample_flip``).
         num_boxes: K boxes per pair (padded by resampling).
         max_tries: RandomResizedCrop draws per view to find >= 2, then >= 1
             proposal shared with view 1.
@@ -35,6 +37,20 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
             the reference) pads each side of a pair on its own (rows are
             matched by proposal id, ``pair_ids``); 'shared' pads both sides
             with the same proposals.
+        jitter_space: 'original' (default, the reference) jitters a view-1
+            box as a proposal in original pixels, before the flip and the
+            clip to view 1; 'view' jitters it in view 1's pixels after the
+            flip (so on a flipped view 1 the left and right edges swap
+            roles).
+        padded_jitter: 'copy' (default, the reference) jitters each proposal
+            of a pair once before padding, so padded view-1 rows are exact
+            copies; 'redraw' jitters every one of the K rows on its own.
+        downsample_pair: for a view downsampled from view ``of`` (SoCo*'s
+            view 4), 'source' (default, the reference) repeats pair (1,
+            ``of``): the same proposals, padding and view-1 boxes;
+            'independent' draws its own K proposals shared with view 1.
+        downsample_flip: a downsampled view's flip: 'independent' (default,
+            the reference: its own coin) or 'source' (its source's flip).
         min_overlap: a proposal counts as shared when its intersection with
             both views is wider and taller than this (original pixels).
         interpolation: 'area' (antialiased, like PIL's bilinear when
@@ -51,7 +67,11 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
                  flip_prob: float = 0.5, jitter_prob: float = 0.5,
                  jitter_mag: float = 0.1, min_overlap: float = 0.0,
                  interpolation: str = 'area', box_clip: str = 'view',
-                 padding: str = 'independent'):
+                 padding: str = 'independent',
+                 jitter_space: str = 'original',
+                 padded_jitter: str = 'copy',
+                 downsample_pair: str = 'source',
+                 downsample_flip: str = 'independent'):
         self.views = [dict(v) for v in views]
         if view3_mode is not None:
             if view3_mode not in VIEW3_MODES or len(self.views) < 3:
@@ -69,17 +89,20 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
         if interpolation not in F.INTERPOLATIONS:
             raise ValueError(f'interpolation must be one of '
                              f'{list(F.INTERPOLATIONS)}')
-        for name, value, allowed in (('box_clip', box_clip, F.BOX_CLIPS),
-                                     ('padding', padding, F.PADDINGS)):
-            if value not in allowed:
-                raise ValueError(f'SoCoMultiView: {name} must be one of '
-                                 f'{allowed}, got {value!r}')
+        options = dict(box_clip=box_clip, padding=padding,
+                       jitter_space=jitter_space,
+                       padded_jitter=padded_jitter,
+                       downsample_pair=downsample_pair,
+                       downsample_flip=downsample_flip)
+        try:
+            F.check_options(**options)
+        except ValueError as e:
+            raise ValueError(f'SoCoMultiView: {e}') from None
         self.view3_mode = view3_mode
         self.kw = dict(num_boxes=num_boxes, max_tries=max_tries,
                        flip_prob=flip_prob, jitter_prob=jitter_prob,
                        jitter_mag=jitter_mag, min_overlap=min_overlap,
-                       interpolation=interpolation, box_clip=box_clip,
-                       padding=padding)
+                       interpolation=interpolation, **options)
 
     def transform(self, results: dict) -> dict:
         out = F.soco_views(results['img'], results['proposals'],

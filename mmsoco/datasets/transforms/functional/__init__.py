@@ -1,6 +1,8 @@
 """Pure building blocks of SoCo's box-aware views, one concern per module:
 
 - :mod:`.geometry`: crops, resizes, flips and where boxes land in a view;
+- :mod:`.pairs`: the shared proposals of a pair of views, their padding,
+  clipping and jitter;
 - :mod:`.views`: all views of one image with their matched boxes
   (:func:`soco_views`);
 - :mod:`.color`: BYOL's colour recipe;
@@ -19,7 +21,9 @@ from .cutout import *  # noqa: F401,F403
 from .cutout import __all__ as _cutout
 from .geometry import *  # noqa: F401,F403
 from .geometry import __all__ as _geometry
+from .pairs import *  # noqa: F401,F403
+from .pairs import __all__ as _pairs
 from .views import *  # noqa: F401,F403
 from .views import __all__ as _views
 
-__all__ = _geometry + _views + _color + _cutout
+__all__ = _geometry + _pairs + _views + _color + _cutout

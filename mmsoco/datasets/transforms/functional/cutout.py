@@ -2,8 +2,8 @@
 
 The reference zeroes a square *after* normalisation, so the square takes
 the dataset's mean colour; on mmsoco's uint8 views that is the mean the data
-preprocessor subtracts, rounded to whole grey levels (within 0.006 std of
-zero once normalised).
+preprocessor subtracts, rounded to whole grey levels (up to 0.0082 std, in
+blue, away from zero once normalised).
 """
 import math
 from typing import List, Sequence, Union

@@ -134,17 +134,25 @@ def overlapping(boxes: np.ndarray, region: Sequence[float],
     return np.flatnonzero(keep)
 
 
-def jitter_boxes(boxes: np.ndarray, size: int, rng: np.random.Generator,
+def jitter_boxes(boxes: np.ndarray, size, rng: np.random.Generator,
                  prob: float = 0.5, mag: float = 0.1,
                  min_size: float = 1.0) -> np.ndarray:
-    """SoCo's view-1 box jitter: each box with probability ``prob`` moves
-    its corner by U(-mag, mag) of its size and scales w, h by 1 + U(-mag,
-    mag); the result is clipped to the ``size x size`` view and kept at
-    least ``min_size`` px (or the box's own size if smaller) wide."""
+    """SoCo's view-1 box jitter: one coin per box; a box it hits (with
+    probability ``prob``) gets all four components: its corner moves by
+    U(-mag, mag) of its size and w, h are scaled by 1 + U(-mag, mag).
+
+    ``size``: an int for a ``size x size`` view, or the region ``(x1, y1,
+    x2, y2)`` (e.g. a crop in original pixels) the result is clipped to; the
+    result keeps at least ``min_size`` px (or the box's own size if smaller)
+    of width and height."""
     n = len(boxes)
     out = boxes.astype(np.float32, copy=True)
     if n == 0 or prob <= 0:
         return out
+    if np.ndim(size) == 0:
+        region = (0.0, 0.0, float(size), float(size))
+    else:
+        region = tuple(float(t) for t in size)
     hit = rng.random(n) < prob
     d = rng.uniform(-mag, mag, size=(n, 4)).astype(np.float32)
     w = boxes[:, 2] - boxes[:, 0]
@@ -153,13 +161,13 @@ def jitter_boxes(boxes: np.ndarray, size: int, rng: np.random.Generator,
     y1 = boxes[:, 1] + d[:, 1] * h
     nw, nh = w * (1 + d[:, 2]), h * (1 + d[:, 3])
     jit = np.stack([x1, y1, x1 + nw, y1 + nh], axis=1)
-    jit = clip_boxes(jit, (0, 0, size, size))
-    # keep a positive extent inside the view
+    jit = clip_boxes(jit, region)
+    # keep a positive extent inside the region
     mw = np.minimum(np.maximum(w, 1e-3), min_size)
     mh = np.minimum(np.maximum(h, 1e-3), min_size)
     for lo, hi, m in ((0, 2, mw), (1, 3, mh)):
         short = jit[:, hi] - jit[:, lo] < m
-        jit[short, hi] = np.minimum(jit[short, lo] + m[short], size)
+        jit[short, hi] = np.minimum(jit[short, lo] + m[short], region[hi])
         jit[short, lo] = jit[short, hi] - m[short]
     out[hit] = jit[hit]
     return out
