@@ -177,8 +177,7 @@ def _path_of_line(line: str, root: str) -> str:
 
 
 def _key(path: str, root: str) -> str:
-    return key_in_root(path, root, hint='pass image_root= (--image-root) '
-                       'containing it')
+    return key_in_root(path, root)
 
 
 __all__ = ['IMAGE_EXTENSIONS', 'ImageList', 'list_images',

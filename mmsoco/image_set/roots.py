@@ -34,13 +34,11 @@ def is_below(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def key_in_root(entry: str, root: str, source: str = '',
-                hint: str = '') -> str:
+def key_in_root(entry: str, root: str, source: str = '') -> str:
     """The '/'-separated key of ``entry`` below ``root``, or
-    OutsideRootError (one line naming the entry, ``source`` and the fix,
-    or ``hint`` when given)."""
+    OutsideRootError (one line naming the entry, ``source`` and the fix)."""
     where = f'{source}: ' if source else ''
-    fix = hint or 'give paths relative to the image root, without ".."'
+    fix = 'give paths relative to the image root, without ".."'
     if not isinstance(entry, str) or not entry or '\0' in entry:
         raise OutsideRootError(f'{where}image entry {entry!r} is not a file '
                                f'path; {fix}')

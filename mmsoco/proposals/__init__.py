@@ -24,7 +24,8 @@ def selective_search(*args, **kwargs):
 
 
 __all__ = [
-    'ProposalStore', 'StoreError', 'write_store', 'write_store_arrays', 'generate_store',
-    'GenerateResult', 'propose_image', 'selective_search', 'filter_boxes',
-    'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec', 'LockBusy'
+    'ProposalStore', 'StoreError', 'write_store', 'write_store_arrays',
+    'generate_store', 'GenerateResult', 'propose_image', 'selective_search',
+    'filter_boxes', 'get_filter', 'FILTERS', 'BoxRules', 'FilterSpec',
+    'LockBusy'
 ]

@@ -187,3 +187,19 @@ def test_empty_folder_and_missing_list(tmp_path, flat_set):
     with pytest.raises(FileNotFoundError, match='ann_file'):
         build('soco_imagenet.py', flat_set[0], store,
               ann_file=str(tmp_path / 'missing.txt'))
+
+
+@pytest.mark.parametrize('entry', ['../outside.jpg', '/etc/passwd'])
+def test_list_entries_outside_the_data_root(tmp_path, flat_set, entry):
+    """A list file naming an image outside data_root: the dataset's one
+    line naming the entry (mmsoco.image_set.roots), nothing opened."""
+    from mmsoco.datasets.errors import (DatasetConfigError,
+                                        dataset_error_message)
+    images, store, keys = flat_set
+    lst = tmp_path / 'train.txt'
+    lst.write_text(f'{keys[0]}\n{entry}\n')
+    with pytest.raises(DatasetConfigError) as e:
+        build('soco_imagenet.py', images, store, ann_file=str(lst))
+    line = dataset_error_message(e.value)
+    assert line.startswith(f'SoCoDataset: image entry {entry!r} is outside '
+                           f'the image root {images}') and '\n' not in line

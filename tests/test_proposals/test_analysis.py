@@ -1,6 +1,6 @@
 """tools/analyze_proposals.py: statistics of known boxes, the recall on
-coco_tiny val2017 equal to mmsoco.proposals.store.eval's, the small-object advice,
-and the pictures."""
+coco_tiny val2017 equal to mmsoco.proposals.store.eval's, the small-object
+advice, and the pictures."""
 import json
 import os
 import os.path as osp

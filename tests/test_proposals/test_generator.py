@@ -405,13 +405,10 @@ def test_stale_temp_folders_of_a_killed_write_are_removed(
     the same store removes it (and only what is provably stale)."""
     import socket
     out = tmp_path / 'store'
-    store_py = osp.join(REPO, 'mmsoco', 'proposals', 'store.py')
     killer = f'''
-import importlib.util, os, signal
+import os, signal
 import numpy as np
-spec = importlib.util.spec_from_file_location('store', {store_py!r})
-store = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(store)
+from mmsoco.proposals.store import writer as store
 real = np.save
 def save(path, arr, *a, **k):
     real(path, arr, *a, **k)
@@ -420,7 +417,8 @@ def save(path, arr, *a, **k):
 store.np.save = save
 store.write_store({str(out)!r}, ['a.jpg'], [np.array([[0, 0, 5, 5]])])
 '''
-    r = subprocess.run([sys.executable, '-c', killer], timeout=60)
+    r = subprocess.run([sys.executable, '-c', killer], timeout=60,
+                       env=dict(os.environ, PYTHONPATH=REPO))
     assert r.returncode == -signal.SIGKILL
     left = [n for n in os.listdir(tmp_path) if n.startswith('.store.tmp-')]
     assert len(left) == 1 and not out.exists()

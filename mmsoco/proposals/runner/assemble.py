@@ -9,9 +9,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmsoco.image_set import path_in_root
+from mmsoco.proposals.store import ProposalStore, read_meta, write_store
 from .inputs import Job, diff
 from .progress import log
-from mmsoco.proposals.store import ProposalStore, read_meta, write_store
 from .worker import ImageResult
 
 
@@ -76,14 +77,15 @@ def assemble(job: Job, chunks: Sequence[Sequence[ImageResult]],
 def changed_images(store: ProposalStore, root: str
                    ) -> Tuple[int, Optional[str]]:
     """(how many stored images differ from their recorded file size or
-    mtime, an example 'KEY: what changed')."""
+    mtime, an example 'KEY: what changed'). A key outside ``root`` raises
+    OutsideRootError before anything is looked up."""
     if not store.has_image_stats:
         return 0, None
     n, example = 0, None
     for i, key in enumerate(store.keys()):
         _, _, size, mtime = (int(v) for v in store.image_stats_at(i))
         try:
-            st = os.stat(osp.join(root, key))
+            st = os.stat(path_in_root(key, root, store.path))
             what = (f'size {size} -> {st.st_size} bytes'
                     if st.st_size != size else
                     'modified since' if st.st_mtime_ns != mtime else None)

@@ -10,5 +10,5 @@ from .format import StoreError, is_store, key_hash, read_meta
 from .reader import ProposalStore
 from .writer import write_store, write_store_arrays
 
-__all__ = ['StoreError', 'ProposalStore', 'write_store', 'write_store_arrays', 'is_store',
-           'read_meta', 'key_hash']
+__all__ = ['StoreError', 'ProposalStore', 'write_store', 'write_store_arrays',
+           'is_store', 'read_meta', 'key_hash']

@@ -18,8 +18,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from mmsoco.image_set import BadImage, load_rgb, path_in_root
+from mmsoco.proposals.algorithm.filters import (FILTERS, BoxRules,
+                                                FilterSpec, get_filter)
 from .eval import gt_boxes, keepable, load_gt, recall
-from mmsoco.proposals.algorithm.filters import FILTERS, BoxRules, FilterSpec, get_filter
 
 SIZE_BINS = (0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 ASPECT_BINS = (0, 1 / 3, 1 / 2, 1, 2, 3, np.inf)
@@ -153,7 +154,8 @@ def format_gt_sizes(gt: Mapping, names=None) -> List[str]:
 
 def match_keys(store, names) -> List[str]:
     """Store keys whose file name is one of ``names`` (COCO file names are
-    matched by base name, as :func:`mmsoco.proposals.store.eval.recall` does)."""
+    matched by base name, as :func:`mmsoco.proposals.store.eval.recall`
+    does)."""
     base = {osp.basename(n) for n in names}
     return [k for k in store.keys() if osp.basename(k) in base]
 

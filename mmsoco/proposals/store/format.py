@@ -79,6 +79,6 @@ def written_files(meta: dict) -> set:
     return set(_DEFAULT_FILES)
 
 
-__all__ = ['StoreError', 'FORMAT', 'VERSION', 'ARRAYS', 'STATS', 'KEYS_FILE', 'META_FILE',
-           'key_hash', 'key_hashes', 'read_meta', 'is_store',
+__all__ = ['StoreError', 'FORMAT', 'VERSION', 'ARRAYS', 'STATS', 'KEYS_FILE',
+           'META_FILE', 'key_hash', 'key_hashes', 'read_meta', 'is_store',
            'written_files']

@@ -7,8 +7,9 @@ or absent, also after a power cut. Only a proposal store (or an empty folder)
 is ever replaced: anything else at the destination is refused, never
 deleted, and a store is replaced only when it holds nothing but the files
 its writer listed in its ``meta.json`` (a file a user put inside stops the
-replacement, named in the message). Temporary folders of killed writers are recognised by their name
-(host and PID of the writer) and removed by the next run.
+replacement, named in the message). Temporary folders of killed writers
+are recognised by their name (host and PID of the writer) and removed by
+the next run.
 """
 import contextlib
 import os

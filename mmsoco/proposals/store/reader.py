@@ -4,8 +4,9 @@ The store's files are described in :mod:`.format`; they are checked when
 the store is opened (:mod:`.validate`: a damaged or crafted store raises
 :class:`~.format.StoreError`, one line naming the file). Everything is
 opened with ``np.load(mmap_mode='r')``: opening, checks included, takes
-about 25 ms for ImageNet-1k's 1.28M keys, and forked dataloader workers share the page cache instead of
-each holding a copy (no Python object per key).
+about 25 ms for ImageNet-1k's 1.28M keys, and forked dataloader workers
+share the page cache instead of each holding a copy (no Python object per
+key).
 """
 import mmap
 import os.path as osp

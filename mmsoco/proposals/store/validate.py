@@ -143,12 +143,10 @@ def _load_keys(path: str, key_offsets: np.ndarray) -> np.ndarray:
 
 
 def check_boxes(boxes: np.ndarray, path: str, i: int) -> np.ndarray:
-    """``boxes`` of entry ``i`` when finite with x1 <= x2, y1 <= y2."""
-    if len(boxes) and not (np.isfinite(boxes).all() and
-                           (boxes[:, 2] >= boxes[:, 0]).all() and
-                           (boxes[:, 3] >= boxes[:, 1]).all()):
+    """``boxes`` of entry ``i`` when all its coordinates are finite."""
+    if not np.isfinite(boxes).all():
         raise _bad(osp.join(path, 'boxes.npy'), f'holds a box of entry {i} '
-                   'that is not finite or has x2 < x1 or y2 < y1')
+                   'that is not finite (nan or inf)')
     return boxes
 
 
