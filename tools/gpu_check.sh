@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command check of a CUDA machine set up as in the README's CUDA section
+# One-command check of a CUDA machine set up as in docs/install.md's CUDA section
 # (about 10 minutes on one GPU). It runs, in order:
 #   1. tests/integration/test_cuda.py (mmcv CUDA ops, GPU losses equal to CPU ones, AMP)
 #   2. benchmarks/train_step.py: SoCo R50-FPN, fp16 AMP, batch 32 and 64
@@ -53,7 +53,7 @@ if [ "$SMOKE" = 1 ]; then
   DEVICE=cpu
 else
   if ! "$PYTHON" -m mmsoco.utils.gpu_check cuda 2>/dev/null; then
-    echo "gpu_check: no CUDA device visible to $PYTHON's torch: run it on a GPU machine set up as in the README's CUDA section (or --cpu-smoke to check the script here)" >&2
+    echo "gpu_check: no CUDA device visible to $PYTHON's torch: run it on a GPU machine set up as in docs/install.md's CUDA section (or --cpu-smoke to check the script here)" >&2
     exit 2
   fi
   DEVICE=cuda
