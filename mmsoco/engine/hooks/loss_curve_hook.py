@@ -47,7 +47,7 @@ def plot_curves(path: str, losses: Sequence[Tuple[int, float]],
     handles = []
     if losses:
         it, val = zip(*losses)
-        handles += ax.plot(it, val, '.', ms=2.5, color='tab:blue',
+        handles += ax.plot(it, val, '.', ms=4, color='tab:blue',
                            alpha=0.3, label='loss, each iteration')
         handles += ax.plot(it, window_mean(losses, window), lw=1.5,
                            color='tab:blue',
