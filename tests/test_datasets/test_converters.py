@@ -261,9 +261,11 @@ def test_each_tool_names_the_converter_for_another_format(tmp_path,
 
     for src in (via, str(tmp_path / 'via')):
         assert 'VIA annotations, not labelme: convert them with python ' \
-            'tools/dataset_converters/via2coco.py' in run('labelme2coco', src)
+            f'tools/dataset_converters/via2coco.py {via} OUT_JSON' in run(
+                'labelme2coco', src)
     assert 'labelme annotations, not VIA: convert them with python ' \
-        'tools/dataset_converters/labelme2coco.py' in run(
+        'tools/dataset_converters/labelme2coco.py ' \
+        f'{tmp_path / "labelme"} OUT_JSON' in run(
             'via2coco', str(tmp_path / 'labelme'))
     assert 'give the VIA JSON file in it, e.g. ' + via in run(
         'via2coco', str(tmp_path / 'via'))

@@ -111,7 +111,20 @@ def other_format_hint(path: str, expected: str) -> Optional[str]:
     fmt = sorted(found - {COCO})[0]
     what = 'holds' if osp.isdir(path) else 'has'
     return (f'{path} {what} {fmt} annotations, not {expected}: convert '
-            f'them with python {CONVERTERS[fmt]}')
+            f'them with python {_command(fmt, path)}')
+
+
+def _command(fmt: str, path: str) -> str:
+    """The converter's command line for ``path`` (its input filled in)."""
+    tool, src, out = CONVERTERS[fmt].split()
+    if fmt == VIA:
+        src = path if osp.isfile(path) else next(
+            p for p in _json_files(path) if file_format(p) == VIA)
+    elif fmt == LABELME:
+        src = path if osp.isdir(path) else (osp.dirname(path) or '.')
+    elif osp.isdir(path):  # YOLO: the image folder
+        src = path
+    return f'{tool} {src} {out}'
 
 
 __all__ = ['COCO', 'LABELME', 'VIA', 'YOLO', 'CONVERTERS', 'formats_in',
