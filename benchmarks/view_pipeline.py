@@ -88,7 +88,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     init_default_scope('mmsoco')
-    import mmsoco.datasets  # noqa: F401  (registers the transforms)
+    import mmsoco.datasets.transforms  # noqa: F401  (registers them)
     from mmsoco.image_set import load_rgb
     store = load_store(args.images, args.proposals)
     keys = sorted(store.keys())

@@ -71,7 +71,7 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=batch_size,
     num_workers=num_workers,
-    persistent_workers=num_workers > 0,
+    persistent_workers=True,  # dropped by mmsoco when num_workers=0
     # an endless stream of shuffled passes whose indices carry their pass
     # number: a sample's views are a function of (seed, pass, index), so
     # --resume replays them, bad-image replacements included

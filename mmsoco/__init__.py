@@ -2,6 +2,6 @@
 from . import compat
 from .version import __version__
 
-compat.apply_all()
+compat.apply_when_imported()
 
 __all__ = ['__version__']

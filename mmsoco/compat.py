@@ -4,8 +4,12 @@ The OpenMMLab 2.x stack (mmengine 0.10.7, mmcv 2.0.1, mmdet 3.3.0,
 mmselfsup 1.0.0) predates torch 2.6 and CPU-only distributed training. Each
 patch below is small, named after what it fixes, idempotent, and covered by a
 test in ``tests/test_compat.py`` that fails without it. ``apply_all()`` runs
-when ``mmsoco`` is imported, so configs with ``default_scope='mmsoco'`` and
-every tool get a working stack without doing anything.
+as soon as both ``mmsoco`` and ``mmengine`` are imported (right away when
+mmengine already is, else just after mmengine's own import, see
+:func:`apply_when_imported`), so configs with ``default_scope='mmsoco'`` and
+every tool get a working stack without doing anything, while the parts of
+mmsoco that need neither torch nor mmengine (the annotation converters)
+start without loading them.
 
 Not here on purpose: ``CPUAmpOptimWrapper``
 (``mmsoco/engine/optimizers/cpu_amp_optim_wrapper.py``). mmengine's
@@ -15,9 +19,10 @@ and ``tools/train.py --amp`` select, and it patches nothing.
 """
 import contextlib
 import functools
+import importlib.abc
+import importlib.util
 import os.path as osp
-
-import torch
+import sys
 
 _APPLIED = set()
 
@@ -44,6 +49,7 @@ def patch_checkpoint_loading():
     ``init_cfg=dict(type='Pretrained')`` all break. Checkpoints are files the
     user chose to load, exactly as with torch < 2.6.
     """
+    import torch
     from mmengine.runner.checkpoint import CheckpointLoader
 
     def load_from_local(filename, map_location=None):
@@ -59,6 +65,7 @@ def patch_checkpoint_loading():
 
 @contextlib.contextmanager
 def _cuda_set_device_is_noop():
+    import torch
     original = torch.cuda.set_device
     torch.cuda.set_device = lambda device: None
     try:
@@ -71,6 +78,7 @@ def _cpu_capable_init(init_fn):
 
     @functools.wraps(init_fn)
     def init(backend, *args, **kwargs):
+        import torch
         if torch.cuda.is_available():
             return init_fn(backend, *args, **kwargs)
         if backend == 'nccl':
@@ -121,8 +129,67 @@ def patch_cpu_ddp_wrapper():
     MMDistributedDataParallel.__init__ = __init__
 
 
+@_once
+def patch_dataloader_without_workers():
+    """mmengine passes ``persistent_workers`` to torch's DataLoader as the
+    config says, and torch refuses ``persistent_workers=True`` with
+    ``num_workers=0``: a config written for worker processes could not be
+    run in the main process (``--cfg-options
+    train_dataloader.num_workers=0``, a debugger, a machine where worker
+    processes cannot start). Without workers there is nothing to keep
+    alive, so the flag is dropped for every dataloader mmengine builds."""
+    from mmengine.runner import Runner
+    build = Runner.build_dataloader
+
+    @functools.wraps(build)
+    def build_dataloader(dataloader, *args, **kwargs):
+        if isinstance(dataloader, dict) and \
+                not dataloader.get('num_workers', 0) and \
+                dataloader.get('persistent_workers'):
+            dataloader = type(dataloader)(dataloader)
+            dataloader['persistent_workers'] = False
+        return build(dataloader, *args, **kwargs)
+
+    Runner.build_dataloader = staticmethod(build_dataloader)
+
+
 def apply_all():
     """Apply every patch (safe to call many times)."""
     patch_checkpoint_loading()
     patch_cpu_process_group()
     patch_cpu_ddp_wrapper()
+    patch_dataloader_without_workers()
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``callback()`` right after the top-level package ``name`` has
+    been imported (once; the finder then leaves ``sys.meta_path``)."""
+
+    def __init__(self, name: str, callback):
+        self.name, self.callback = name, callback
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module, callback = spec.loader.exec_module, self.callback
+
+        def exec_then_call(module):
+            exec_module(module)
+            callback()
+
+        spec.loader.exec_module = exec_then_call
+        return spec
+
+
+def apply_when_imported() -> None:
+    """:func:`apply_all` now when mmengine is imported already, else right
+    after its import (what ``import mmsoco`` does)."""
+    if 'mmengine' in sys.modules:
+        apply_all()
+    elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport('mmengine', apply_all))

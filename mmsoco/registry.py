@@ -35,9 +35,11 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS,
 LOG_PROCESSORS = Registry('log processor', parent=MMENGINE_LOG_PROCESSORS)
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
-                    locations=['mmsoco.datasets', 'mmsoco.evaluation'])
+                    locations=['mmsoco.datasets.soco_dataset',
+                               'mmsoco.datasets.insloc_dataset',
+                               'mmsoco.evaluation'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
-                         locations=['mmsoco.datasets'])
+                         locations=['mmsoco.datasets.samplers'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       locations=['mmsoco.datasets.transforms'])
 

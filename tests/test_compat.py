@@ -88,3 +88,37 @@ def test_cpu_process_group_and_ddp(launcher):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().endswith('ok 1')
+
+
+def test_dataloader_without_workers_ignores_persistent_workers():
+    """A config written for worker processes runs with num_workers=0."""
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(dict(
+        batch_size=2, num_workers=0, persistent_workers=True,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=[torch.zeros(2) for _ in range(4)]))
+    assert loader.num_workers == 0 and not loader.persistent_workers
+    assert len(list(loader)) == 2
+
+
+def test_import_mmsoco_loads_no_torch_until_mmengine_is_imported():
+    """``import mmsoco`` alone loads neither torch nor mmengine (the
+    converters start fast); importing mmengine afterwards applies every
+    patch."""
+    code = textwrap.dedent('''
+        import sys
+        import mmsoco
+        assert not {'torch', 'mmengine'} & set(sys.modules), sorted(
+            m for m in sys.modules if m.split('.')[0] in ('torch',
+                                                          'mmengine'))
+        from mmengine.runner import Runner
+        from mmsoco import compat
+        assert {'patch_checkpoint_loading', 'patch_cpu_process_group',
+                'patch_cpu_ddp_wrapper',
+                'patch_dataloader_without_workers'} <= compat._APPLIED
+        print('ok')
+    ''')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=REPO))
+    assert proc.stdout.strip() == 'ok', proc.stderr[-2000:]

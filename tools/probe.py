@@ -17,7 +17,9 @@ models: RoIAlign on C4 -> res5 -> average pool (``head``). The bank boxes
 k, weights exp(cos / T)); without a bank, leave-one-out on the query set.
 Prints top-1 accuracy, mean per-class accuracy (classes with >= 5 query
 boxes) and the mean cosine between query boxes (near 1 = collapsed); the
-last line is a one-line summary. See docs/probe.md.
+last line is a one-line summary. While the boxes are embedded, a progress
+line (images done, time per image, ETA) goes to stderr every 10 s. See
+docs/probe.md.
 """
 import argparse
 import json

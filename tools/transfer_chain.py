@@ -3,9 +3,11 @@
     python tools/transfer_chain.py [--data-root ../shared/data/coco_tiny |
         --train-images DIR --train-ann JSON --val-images DIR --val-ann JSON]
         [--pretrain-config configs/soco_r18_fpn_1xb4-12iter_demo.py]
-        [--pretrain-iters N]
+        [--pretrain-iters N] [--pretrained CHECKPOINT]
+        [--filter small_objects] [--proposal-scale S] [--proposal-min-size P]
         [--finetune-config configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py]
-        [--finetune-iters M] [--compare NAME=CHECKPOINT ...] [--no-random]
+        [--finetune-iters M] [--finetune-scale LONG SHORT]
+        [--compare NAME=CHECKPOINT ...] [--no-random]
         [--pretrain-cfg-options k=v ...] [--finetune-cfg-options k=v ...]
         [--work-dir work_dirs/transfer_chain]
 
@@ -16,19 +18,27 @@ read from the JSON, so no --cfg-options are needed for another class list.
 
 1. pretrains the pretraining config on the *unlabelled* images of
    --pretrain-images (default: the train images; selective-search
-   proposals are computed first),
+   proposals are computed first, with --filter / --proposal-scale /
+   --proposal-min-size as in tools/generate_proposals.py);
+   --pretrain-iters rescales the config's whole run as
+   ``tools/train.py --iters`` does (mmsoco/engine/run_length.py);
+   --pretrained CHECKPOINT skips this stage and starts from CHECKPOINT,
 2. exports the online network (tools/export_weights.py's mmdet format),
 3. fine-tunes the transfer config from that export, from a random
-   initialisation and from each --compare checkpoint, on the train split,
+   initialisation and from each --compare checkpoint, on the train split
+   (--finetune-scale LONG SHORT: the image scale, 533 320 by default; small
+   objects need more),
 4. evaluates each on the val split with mmdet's CocoMetric and prints a
    table of bbox / segm AP.
 
 Defaults: a ResNet-18 FPN on coco_tiny on the CPU. The real recipe on a GPU:
 ``--pretrain-config configs/soco_r50_fpn.py --finetune-config
 configs/transfer/mask-rcnn_r50_fpn_soco_1x_coco.py --data-root data/coco``
-with ``--pretrain-iters`` / ``--finetune-iters`` omitted (0) to keep each
-config's own schedule. Every stage writes its result under --work-dir and
-is reused when the command is run again, so an interrupted chain resumes.
+with ``--pretrain-iters`` / ``--finetune-iters`` 0 to keep each config's
+own schedule. Every stage records its settings under --work-dir/stages/: run
+again with the same settings, a finished stage is reused and an interrupted
+one resumed; with other settings, the stages they touch run again (the
+changed settings are named).
 """
 import argparse
 import os.path as osp
@@ -57,11 +67,23 @@ def parse_args(argv=None):
     p.add_argument('--val-images', default=None,
                    help='... the val image folder')
     p.add_argument('--val-ann', default=None, help='... and its COCO JSON')
-    p.add_argument('--pretrain-config',
-                   default=osp.join(
-                       REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
+    p.add_argument('--pretrain-config', default=osp.join(
+        REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
     p.add_argument('--pretrain-iters', type=int, default=200,
-                   help='0 keeps the config\'s own schedule')
+                   help='rescales the whole run to N iterations, as '
+                   'tools/train.py --iters; 0 keeps the config\'s length')
+    p.add_argument('--pretrained', default=None, metavar='CHECKPOINT',
+                   help='skip pretraining: fine-tune from this mmsoco '
+                   'pretraining checkpoint or export')
+    p.add_argument('--filter', default='ratio3size0308',
+                   help='proposal filter preset (tools/generate_proposals.py'
+                   ' --filter), e.g. small_objects')
+    p.add_argument('--proposal-scale', type=float, default=300,
+                   help='selective-search scale (generate_proposals.py '
+                   '--scale); smaller finds smaller regions')
+    p.add_argument('--proposal-min-size', type=int, default=100,
+                   help='selective-search min size in px '
+                   '(generate_proposals.py --min-size)')
     p.add_argument('--pretrain-images', default=None,
                    help='unlabelled images to pretrain on (default: '
                    'DATA_ROOT/train2017)')
@@ -69,6 +91,11 @@ def parse_args(argv=None):
         REPO, 'configs/transfer/mask-rcnn_r18_fpn_soco_coco-tiny.py'))
     p.add_argument('--finetune-iters', type=int, default=100,
                    help='0 keeps the config\'s own schedule')
+    p.add_argument('--finetune-scale', type=int, nargs=2, default=None,
+                   metavar=('LONG', 'SHORT'),
+                   help='fine-tune and test images resized to fit LONG x '
+                   'SHORT (the config\'s 533 320 shrinks 10-25 px objects '
+                   'to 5-14 px; e.g. 1333 800 for small objects)')
     p.add_argument('--compare', nargs='*', default=[], metavar='NAME=CKPT',
                    help='more initialisations: an mmsoco export or '
                    'checkpoint, or backbone weights')
@@ -128,6 +155,17 @@ def check_args(args) -> list:
             problems.append(f'--compare name {name!r} is taken')
         compare[name] = path
     args.compare = compare
+    if args.pretrained and not osp.isfile(args.pretrained):
+        problems.append(f'--pretrained {args.pretrained} not found')
+    from mmsoco.proposals import FILTERS
+    if args.filter not in FILTERS:
+        problems.append(f'--filter {args.filter!r} is not a proposal filter;'
+                        f' choose one of {", ".join(sorted(FILTERS))}')
+    if args.proposal_scale <= 0 or args.proposal_min_size < 0:
+        problems.append('--proposal-scale must be > 0 and '
+                        '--proposal-min-size >= 0')
+    if args.finetune_scale and min(args.finetune_scale) < 1:
+        problems.append('--finetune-scale LONG SHORT must be at least 1 px')
     if args.pretrain_iters < 0 or args.finetune_iters < 0:
         problems.append('--pretrain-iters / --finetune-iters must be >= 0')
     return problems
@@ -138,6 +176,24 @@ def stage(msg: str) -> float:
     return time.time()
 
 
+def pretrained_checkpoint(args, images: str, work: str) -> str:
+    """Stage 1: the checkpoint to fine-tune from."""
+    from mmsoco.transfer import chain
+    if args.pretrained:
+        stage(f'1/4 pretrain: skipped, starting from {args.pretrained}')
+        return args.pretrained
+    t = stage(f'1/4 pretrain {osp.basename(args.pretrain_config)} on '
+              f'{images} ({args.pretrain_iters or "config"} iterations, '
+              f'proposal filter {args.filter})')
+    ckpt = chain.pretrain(args.pretrain_config, images, work,
+                          args.pretrain_iters or None,
+                          args.pretrain_cfg_options, args.workers,
+                          args.filter, args.proposal_scale,
+                          args.proposal_min_size)
+    print(f'[chain] pretrained: {ckpt} ({time.time() - t:.0f} s)')
+    return ckpt
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     problems = check_args(args)
@@ -146,6 +202,16 @@ def main(argv=None) -> int:
             print(f'error: {p}', file=sys.stderr)
         return 2
     import mmsoco  # noqa: F401  (compat patches, registries)
+    from mmsoco.transfer import ExportError, StageError
+    try:
+        return run(args)
+    except (ExportError, StageError) as e:
+        print(f'error: {str(e).splitlines()[0]}', file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    """The four stages (the arguments are checked)."""
     from mmsoco.transfer import chain
     work = osp.abspath(args.work_dir)
     data = args.data
@@ -154,15 +220,11 @@ def main(argv=None) -> int:
           f'{", ".join(data.classes()[:10])}'
           f'{" ..." if len(data.classes()) > 10 else ""}')
 
-    t = stage(f'1/4 pretrain {osp.basename(args.pretrain_config)} on '
-              f'{images} ({args.pretrain_iters or "config"} iterations)')
-    ckpt = chain.pretrain(args.pretrain_config, images, work,
-                          args.pretrain_iters or None,
-                          args.pretrain_cfg_options, args.workers)
-    print(f'[chain] pretrained: {ckpt} ({time.time() - t:.0f} s)')
-
+    ckpt = pretrained_checkpoint(args, images, work)
     stage('2/4 export the online network')
-    exported = chain.export(ckpt, osp.join(work, 'pretrain', 'mmdet.pth'))
+    out = osp.join(work, 'pretrained' if args.pretrained else 'pretrain',
+                   'mmdet.pth')
+    exported = chain.export_of(ckpt, out)
     print(f'[chain] exported: {exported}')
 
     inits = {'mmsoco': exported}
@@ -170,14 +232,16 @@ def main(argv=None) -> int:
         inits['random'] = ''
     inits.update(args.compare)
     results = {}
+    scale = args.finetune_scale
     for i, (name, path) in enumerate(inits.items(), 1):
         t = stage(f'3/4 fine-tune {osp.basename(args.finetune_config)} '
                   f'from {name} ({i}/{len(inits)}, '
-                  f'{args.finetune_iters or "config"} iterations)')
+                  f'{args.finetune_iters or "config"} iterations'
+                  f'{f", scale {scale[0]}x{scale[1]}" if scale else ""})')
         results[name] = chain.finetune_and_evaluate(
             args.finetune_config, data, path,
             osp.join(work, f'finetune_{name}'), args.finetune_iters or None,
-            args.finetune_cfg_options, seed=args.seed)
+            args.finetune_cfg_options, seed=args.seed, scale=scale)
         print(f'[chain] {name}: bbox mAP {results[name]["bbox_mAP"]:.3f}, '
               f'segm mAP {results[name]["segm_mAP"]:.3f} '
               f'({time.time() - t:.0f} s)')
@@ -188,4 +252,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('finished stages are kept; rerun the same command '
+                           'to reuse them and resume the interrupted one '
+                           'from its last checkpoint'):
+        sys.exit(main())

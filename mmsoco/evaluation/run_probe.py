@@ -78,15 +78,23 @@ def load_probe_net(path: str, random_init: bool = False, seed: int = 0,
 
 def run_probe(net: ProbeNet, dataset, k: int = 20,
               temperature: float = 0.07,
-              min_per_class: int = 5) -> Dict[str, float]:
+              min_per_class: int = 5,
+              progress_every: Optional[float] = 10.0) -> Dict[str, float]:
     """Box features of every item of ``dataset`` (a ``BoxProbeDataset``)
-    -> :class:`BoxKNNProbe`'s metrics (without prefix)."""
+    -> :class:`BoxKNNProbe`'s metrics (without prefix). A progress line
+    (images done, ETA) goes to stderr every ``progress_every`` seconds
+    (None: silent)."""
+    from mmsoco.utils.progress import Progress
     metric = BoxKNNProbe(k=k, temperature=temperature,
                          min_per_class=min_per_class)
     metric.dataset_meta = dataset.metainfo
+    every = float('inf') if progress_every is None else progress_every
+    progress = Progress(len(dataset), 'probe', 'images', every=every,
+                        first=min(5.0, every))
     for i in range(len(dataset)):
         batch = pseudo_collate([dataset[i]])
         metric.process(batch, net.probe_batch(batch))
+        progress.update()
     return {key.split('/', 1)[-1]: v
             for key, v in metric.evaluate(len(dataset)).items()}
 

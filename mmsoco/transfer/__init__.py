@@ -6,10 +6,11 @@ from .convert import (C4, FPN, Export, ExportError, detect_arch,
                       export_map_from_meta, to_detectron2, to_mmdet)
 from .io import (check_export_target, export_checkpoint, load_export,
                  read_checkpoint, save_export)
+from .errors import StageError
 from .pretrained_init import TransferPretrained
 
 __all__ = [
-    'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm',
+    'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm', 'StageError',
     'TransferMismatchError', 'TransferPretrained', 'TransferReport',
     'arch_of_detector', 'check_export_target', 'compare', 'detect_arch',
     'export_checkpoint', 'export_map_from_meta', 'load_export',

@@ -81,3 +81,31 @@ def set_max_iters(cfg, iters: int) -> None:
     the shares the config wrote (configs/transfer/*coco-tiny.py: a 10%
     warm-up, the LR step at 3/4, one validation and one save at the end)."""
     set_run_length(cfg, iters=iters)
+
+
+def set_image_scale(cfg, long: int, short: int) -> None:
+    """Images resized to fit ``long`` x ``short`` (keeping their ratio) in
+    training and testing: the test ``Resize`` becomes (long, short); the
+    training ``RandomChoiceResize`` scales keep their spread, the largest
+    becoming (long, short) (e.g. 533x256..320 -> 1333x640..800). Small
+    objects need a larger scale than the CPU configs' 533x320."""
+    if long < 1 or short < 1:
+        raise ValueError(f'image scale {long}x{short}: both sides must be '
+                         'at least 1 px')
+    found = False
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        for t in _inner_dataset(loader.dataset).get('pipeline') or []:
+            if t.get('type') == 'Resize':
+                t['scale'] = (long, short)
+                found = True
+            elif t.get('type') == 'RandomChoiceResize':
+                top = max(s[1] for s in t['scales'])
+                t['scales'] = [(long, round(s[1] * short / top))
+                               for s in t['scales']]
+                found = True
+    if not found:
+        raise ValueError('the config\'s pipelines have no Resize or '
+                         'RandomChoiceResize whose scale could be set')

@@ -11,7 +11,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         init_default_scope: also make ``mmsoco`` the current default scope,
             so that unprefixed types in configs resolve to mmsoco first.
     """
-    import mmsoco.datasets  # noqa: F401
+    import mmsoco.datasets
+    mmsoco.datasets.register_all()
     import mmsoco.engine  # noqa: F401
     import mmsoco.models  # noqa: F401
     import mmsoco.transfer  # noqa: F401  (TransferPretrained)

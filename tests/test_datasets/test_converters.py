@@ -274,3 +274,79 @@ def test_circles_and_ellipses_become_polygons(tmp_path):
                    imagePath='img_00.png'), open(lm / 'img_00.json', 'w'))
     ann = convert_labelme(str(lm)).to_dict()['annotations'][0]
     assert ann['bbox'] == pytest.approx([40, 30, 20, 20], abs=0.01)
+
+
+def test_each_tool_names_the_converter_for_another_format(tmp_path,
+                                                          tool_env):
+    """A converter given another tool's annotations refuses in one line
+    naming the converter that reads them (and a COCO file needs none)."""
+    truth = make_images(str(tmp_path / 'via'), 2)
+    via = write_via(str(tmp_path / 'via'), truth)
+    make_images(str(tmp_path / 'labelme'), 2)
+    write_labelme(str(tmp_path / 'labelme'), truth)
+    yolo_images = tmp_path / 'yolo' / 'images'
+    make_images(str(yolo_images), 2)
+    write_yolo(str(tmp_path / 'yolo' / 'labels'), truth, ['balloon', 'box'])
+    coco = str(tmp_path / 'coco.json')
+    convert_via(via).write(coco)
+
+    def run(tool, src):
+        proc = subprocess.run(
+            [sys.executable, osp.join(TOOLS, tool + '.py'), src,
+             str(tmp_path / 'out.json')], env=tool_env, capture_output=True,
+            text=True, timeout=300)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+        return lines[0]
+
+    for src in (via, str(tmp_path / 'via')):
+        assert 'VIA annotations, not labelme: convert them with python ' \
+            f'tools/dataset_converters/via2coco.py {via} OUT_JSON' in run(
+                'labelme2coco', src)
+    assert 'labelme annotations, not VIA: convert them with python ' \
+        'tools/dataset_converters/labelme2coco.py ' \
+        f'{tmp_path / "labelme"} OUT_JSON' in run(
+            'via2coco', str(tmp_path / 'labelme'))
+    assert 'give the VIA JSON file in it, e.g. ' + via in run(
+        'via2coco', str(tmp_path / 'via'))
+    assert 'YOLO annotations, not labelme: convert them with python ' \
+        'tools/dataset_converters/yolo2coco.py' in run(
+            'labelme2coco', str(yolo_images))
+    assert 'labelme annotations, not YOLO' in run(
+        'yolo2coco', str(tmp_path / 'labelme'))
+    assert 'is COCO JSON already: no conversion is needed' in run(
+        'via2coco', coco)
+    assert not osp.exists(tmp_path / 'out.json')
+
+
+@pytest.mark.parametrize('tool', ['via2coco', 'labelme2coco', 'yolo2coco'])
+def test_tools_start_without_torch_or_mmengine(tool, tmp_path, tool_env):
+    """--help, a missing input and a whole conversion load neither torch
+    nor mmengine (a converter starts in a fraction of a second)."""
+    truth = make_images(str(tmp_path / 'images'), 1)
+    src = {'via2coco': lambda: write_via(str(tmp_path / 'images'), truth),
+           'labelme2coco': lambda: write_labelme(str(tmp_path / 'images'),
+                                                 truth),
+           'yolo2coco': lambda: write_yolo(str(tmp_path / 'labels'), truth,
+                                           ['balloon', 'box'])}[tool]()
+    (tmp_path / 'classes.txt').write_text('balloon\nbox\n')
+    src = src or str(tmp_path / 'images')
+    script = (
+        'import runpy, sys\n'
+        f'sys.argv = [{tool!r}] + sys.argv[1:]\n'
+        'try:\n'
+        f'    runpy.run_path({osp.join(TOOLS, tool + ".py")!r}, '
+        'run_name="__main__")\n'
+        'except SystemExit as e:\n'
+        '    code = e.code\n'
+        'heavy = sorted({"torch", "mmengine", "mmcv", "mmdet"} & '
+        'set(sys.modules))\n'
+        'print("HEAVY", heavy, "CODE", code)\n')
+    for args, code in ((['--help'], 0),
+                       ([str(tmp_path / 'missing'), 'o.json'], 2),
+                       ([src, str(tmp_path / 'out.json')], 0)):
+        proc = subprocess.run([sys.executable, '-c', script, *args],
+                              env=tool_env, capture_output=True, text=True,
+                              timeout=120, cwd=str(tmp_path))
+        assert f'HEAVY [] CODE {code}' in proc.stdout, (args, proc.stdout,
+                                                         proc.stderr)

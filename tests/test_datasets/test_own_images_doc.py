@@ -16,7 +16,6 @@ MARK = ('<!-- the three commands: '
 # what the test adds to the doc's train command: a short run on 2 cores
 SHORT_RUN = ('--iters 2 --cfg-options'
              ' train_dataloader.batch_size=2 train_dataloader.num_workers=0'
-             ' train_dataloader.persistent_workers=False'
              ' default_hooks.logger.interval=1')
 
 

@@ -187,6 +187,21 @@ def test_cli_on_a_tiny_checkpoint(probe_set, tmp_path, capsys):
     assert out[-1].endswith('leave-one-out') and 'random' in out[-1]
 
 
+def test_probe_reports_progress(probe_set, capsys):
+    """A progress line with counts and ETA while the probe runs (here one
+    per image: every=0)."""
+    from mmsoco.evaluation import run_probe
+    net = ProbeNet.from_model(build_model(tiny_soco_cfg()))
+    dataset = BoxProbeDataset(probe_set['ann_file'], probe_set['img_dir'],
+                              scale=(200, 120))
+    run_probe(net, dataset, k=3, progress_every=0)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == len(dataset) == 4
+    assert lines[0].startswith('probe: 1/4 images (25%), ')
+    assert lines[-1].startswith('probe: 4/4 images (100%), ')
+    assert all(' ETA ' in line for line in lines)
+
+
 def test_cli_one_line_errors(probe_set, tmp_path, capsys):
     ps = probe_set
     bad = str(tmp_path / 'detector.pth')

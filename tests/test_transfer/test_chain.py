@@ -3,10 +3,12 @@ model pretrained 2 iterations on train2017 (proposals computed first),
 exported, Mask R-CNN fine-tuned 2 iterations from it and from random
 initialisation at a small image scale, evaluated on val2017 with CocoMetric.
 A rerun reuses every stage; bad arguments are refused in one line."""
+import glob
 import json
 import os
 import os.path as osp
 import re
+import signal
 import subprocess
 import sys
 
@@ -119,20 +121,41 @@ def own_set(tmp_path):
             paths['val'][1]]
 
 
+def finetune_scales(work_dir) -> tuple:
+    """The (train, test) image scales of the config a fine-tune ran with
+    (mmengine dumps it into the work dir)."""
+    from mmengine.config import Config
+    dumped = [p for p in glob.glob(osp.join(work_dir, '**', '*.py'),
+                                   recursive=True)]
+    assert dumped, f'no config dumped under {work_dir}'
+    cfg = Config.fromfile(dumped[0])
+    train = next(t for t in cfg.train_dataloader.dataset.pipeline
+                 if t.type == 'RandomChoiceResize')
+    test = next(t for t in cfg.test_dataloader.dataset.pipeline
+                if t.type == 'Resize')
+    return [tuple(s) for s in train.scales], tuple(test.scale)
+
+
 def test_chain_on_own_coco_format_set(tmp_path, tool_env):
     """The chain on a VIA set converted to COCO, classes from the JSON (no
-    --cfg-options for them): pretrain on its train images, fine-tune a
-    2-class Mask R-CNN from mmsoco and from random init, evaluate."""
+    --cfg-options for them): pretrain on its train images (proposals with
+    the small-objects filter), fine-tune a 2-class Mask R-CNN at the scale
+    asked for from mmsoco and from random init, evaluate; then again from
+    --pretrained without pretraining."""
     work = tmp_path / 'chain'
-    proc = chain(tool_env, *own_set(tmp_path), '--work-dir', str(work),
+    own = own_set(tmp_path)
+    proc = chain(tool_env, *own, '--work-dir', str(work),
                  '--pretrain-iters', '2', '--finetune-iters', '2',
+                 '--filter', 'small_objects', '--finetune-scale', '256', '192',
                  '--pretrain-cfg-options', 'train_dataloader.num_workers=0',
-                 '--finetune-cfg-options', *small_scale_options())
+                 '--finetune-cfg-options', *small_scale_options()[2:])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert '2 classes from' in proc.stdout and 'balloon, box' in proc.stdout
     store = json.loads((work / 'proposals' / 'meta.json').read_text())
     assert store['num_keys'] == 4  # the train images, not val
+    assert 'small_objects' in json.dumps(store)
+    assert 'ratio3size0308' not in json.dumps(store)
     rows = table_rows(proc.stdout)
     assert set(rows) == {'mmsoco', 'random'}, proc.stdout[-2000:]
     for name in rows:
@@ -148,6 +171,31 @@ def test_chain_on_own_coco_format_set(tmp_path, tool_env):
         assert sd['roi_head.bbox_head.fc_cls.weight'].shape[0] == 3
         assert sd['roi_head.mask_head.conv_logits.weight'].shape[0] == 2
         assert ckpt['meta']['dataset_meta']['classes'] == ('balloon', 'box')
+        # --finetune-scale 256 192: the largest train scale and the test
+        # scale (the config's 533x256..320 keep their spread)
+        assert finetune_scales(str(work / f'finetune_{name}')) == (
+            [(256, 154), (256, 173), (256, 192)], (256, 192))
+
+    # --pretrained: no pretraining; its export is fine-tuned (a new
+    # checkpoint: that fine-tune runs again and says why)
+    before = os.stat(work / 'finetune_mmsoco' / 'metrics.json').st_mtime_ns
+    again = chain(tool_env, *own, '--work-dir', str(work),
+                  '--pretrained', str(work / 'pretrain' / 'iter_2.pth'),
+                  '--no-random', '--finetune-iters', '2',
+                  '--finetune-scale', '256', '192',
+                  '--finetune-cfg-options', *small_scale_options()[2:])
+    out = again.stdout + again.stderr
+    assert again.returncode == 0, out[-4000:]
+    assert '1/4 pretrain: skipped, starting from' in again.stdout
+    assert 'pretrain: iteration' not in out
+    # the fine-tune ran again
+    assert os.stat(work / 'finetune_mmsoco' / 'metrics.json'
+                   ).st_mtime_ns > before
+    assert (work / 'finetune_mmsoco' / 'iter_2.pth').is_file()
+    assert f'exported: {work / "pretrained" / "mmdet.pth"}' in again.stdout
+    assert re.search(r'finetune_mmsoco: settings changed \(checkpoint ',
+                     again.stdout), again.stdout[-3000:]
+    assert set(table_rows(again.stdout)) == {'mmsoco'}
 
 
 def test_chain_checks_own_set_in_one_line(tmp_path):
@@ -202,3 +250,98 @@ def test_chain_refuses_images_outside_the_image_folders(tmp_path):
         'without ".."',
         f"{args[7]}: image entry '{outside}' is outside the image root "
         f'{args[5]}; give paths relative to the image root, without ".."']
+
+
+# ------------------------------------------------------------ stages
+def rule_lr(config: str, iters: int, iteration: int) -> float:
+    """The LR of (1-based) ``iteration`` when ``config`` is rescaled to
+    ``iters`` iterations by the run-length rule (tools/train.py --iters),
+    through mmengine's own schedulers and the auto-scaled base LR."""
+    from mmengine.config import Config
+    from mmengine.registry import PARAM_SCHEDULERS
+
+    from mmsoco.engine.run_length import set_run_length
+    cfg = Config.fromfile(config)
+    set_run_length(cfg, iters=iters)
+    lr = cfg.optim_wrapper.optimizer.lr * \
+        cfg.train_dataloader.batch_size / cfg.auto_scale_lr.base_batch_size
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    scheds = [PARAM_SCHEDULERS.build(dict(s, optimizer=opt))
+              for s in cfg.param_scheduler]
+    for _ in range(iteration - 1):
+        opt.step()
+        for s in scheds:
+            s.step()
+    return opt.param_groups[0]['lr']
+
+
+def logged(run_dir: str, key: str) -> dict:
+    """{iteration: value} of ``key`` in the run's scalars.json."""
+    found = {}
+    for path in glob.glob(osp.join(run_dir, '*', 'vis_data',
+                                   'scalars.json')):
+        for line in open(path):
+            row = json.loads(line)
+            if key in row and 'iter' in row:
+                found[row['iter']] = row[key]
+    return found
+
+
+def test_pretrain_stage_follows_the_rule_and_its_settings(tmp_path):
+    """The chain's pretraining is rescaled as tools/train.py --iters does
+    (the logged LR of iteration 2 of 4 is the rule's: no warm-up left at
+    1/100 of it); a rerun with the same settings reuses it, one with other
+    settings runs again and names the change."""
+    from mmsoco.transfer import chain
+    from tests.labels_tiny import make_images
+    images = str(tmp_path / 'images')
+    make_images(images, 4)
+    config = osp.join(REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py')
+    said = []
+    options = {'train_dataloader.num_workers': 0}
+    ckpt = chain.pretrain(config, images, str(tmp_path / 'w'), 4, options,
+                          proposal_filter='small_objects', say=said.append)
+    run_dir = str(tmp_path / 'w' / 'pretrain')
+    assert ckpt == osp.join(run_dir, 'iter_4.pth') and said == []
+    lrs = logged(run_dir, 'lr')
+    assert sorted(lrs) == [1, 2, 3, 4]
+    assert lrs[2] == pytest.approx(rule_lr(config, 4, 2), rel=1e-4)
+    assert lrs[2] > 0.01  # 1.0 x 4 / 256, not 1/100 of it
+    meta = json.loads((tmp_path / 'w' / 'proposals' / 'meta.json'
+                       ).read_text())
+    assert 'small_objects' in json.dumps(meta)
+
+    mtime = os.stat(ckpt).st_mtime_ns
+    assert chain.pretrain(config, images, str(tmp_path / 'w'), 4, options,
+                          proposal_filter='small_objects',
+                          say=said.append) == ckpt
+    assert said == [] and os.stat(ckpt).st_mtime_ns == mtime
+
+    ckpt2 = chain.pretrain(config, images, str(tmp_path / 'w'), 2, options,
+                           proposal_filter='small_objects', say=said.append)
+    assert ckpt2 == osp.join(run_dir, 'iter_2.pth')
+    assert len(said) == 1 and 'pretrain: settings changed' in said[0]
+    assert 'iters 4 -> 2' in said[0]
+    assert not osp.exists(ckpt)  # the old run was replaced, not mixed in
+
+
+def test_ctrl_c_in_the_chain_is_one_line(tmp_path, tool_env):
+    work = tmp_path / 'chain'
+    proc = subprocess.Popen(
+        [sys.executable, TOOL, *own_set(tmp_path), '--work-dir', str(work),
+         '--pretrain-iters', '50', '--pretrain-cfg-options',
+         'train_dataloader.num_workers=0'], cwd=REPO, env=tool_env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if 'Iter(train) [ 2/50]' in line or 'Iter(train) [2/50]' in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=120) == 130, ''.join(seen[-20:]) + rest
+    assert 'Traceback' not in rest
+    lines = [ln for ln in rest.splitlines() if ln.startswith('interrupted:')]
+    assert len(lines) == 1 and 'rerun the same command' in lines[0], rest
+    # the loss curve so far was drawn on the way out
+    assert (work / 'pretrain' / 'loss.png').read_bytes()[:4] == b'\x89PNG'

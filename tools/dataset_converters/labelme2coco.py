@@ -25,11 +25,13 @@ def main(argv=None) -> int:
     p.add_argument('--overwrite', action='store_true',
                    help='replace an existing OUT_JSON')
     args = p.parse_args(argv)
-    from mmsoco.datasets.converters import convert_labelme, run_converter
+    from mmsoco.datasets.converters import (LABELME, convert_labelme,
+                                           run_converter)
     return run_converter(
         lambda: convert_labelme(args.labelme_dir, args.image_root,
                                 args.classes),
-        args.out_json, args.overwrite, f'labelme {args.labelme_dir}')
+        args.out_json, args.overwrite, f'labelme {args.labelme_dir}',
+        source=args.labelme_dir, expected=LABELME)
 
 
 if __name__ == '__main__':

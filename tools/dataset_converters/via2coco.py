@@ -29,12 +29,14 @@ def main(argv=None) -> int:
     p.add_argument('--overwrite', action='store_true',
                    help='replace an existing OUT_JSON')
     args = p.parse_args(argv)
-    from mmsoco.datasets.converters import convert_via, run_converter
+    from mmsoco.datasets.converters import (VIA, convert_via,
+                                           run_converter)
     return run_converter(
         lambda: convert_via(args.via_json, args.image_root,
                             args.class_attribute, args.default_class,
                             args.classes),
-        args.out_json, args.overwrite, f'VIA {args.via_json}')
+        args.out_json, args.overwrite, f'VIA {args.via_json}',
+        source=args.via_json, expected=VIA)
 
 
 if __name__ == '__main__':

@@ -23,10 +23,12 @@ def main(argv=None) -> int:
     p.add_argument('--overwrite', action='store_true',
                    help='replace an existing OUT_JSON')
     args = p.parse_args(argv)
-    from mmsoco.datasets.converters import convert_yolo, run_converter
+    from mmsoco.datasets.converters import (YOLO, convert_yolo,
+                                           run_converter)
     return run_converter(
         lambda: convert_yolo(args.images_dir, args.labels, args.names),
-        args.out_json, args.overwrite, f'YOLO {args.images_dir}')
+        args.out_json, args.overwrite, f'YOLO {args.images_dir}',
+        source=args.images_dir, expected=YOLO)
 
 
 if __name__ == '__main__':
