@@ -118,8 +118,8 @@ def processes_per_node(num_workers: int,
 def apply_threads(threads: int, opencv: bool = True,
                   torch_threads: bool = True) -> None:
     """Give this process ``threads`` threads in torch (intra- and inter-op),
-    OpenCV (``opencv``) and numba. numba's count is capped by its
-    NUMBA_NUM_THREADS, which is set here when numba is not yet imported."""
+    OpenCV (``opencv``) and numba: NUMBA_NUM_THREADS when numba is not yet
+    imported, ``numba.set_num_threads`` (capped by it) when its pool runs."""
     if torch_threads:
         import torch
         torch.set_num_threads(threads)
@@ -131,24 +131,19 @@ def apply_threads(threads: int, opencv: bool = True,
         import cv2
         if cv2.getNumThreads() != threads:
             cv2.setNumThreads(threads)
-    if 'numba' in sys.modules:
+    if 'numba' not in sys.modules:  # read when numba is imported
+        os.environ.setdefault('NUMBA_NUM_THREADS', str(threads))
+    elif _numba_pool_running():
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    else:
-        os.environ.setdefault('NUMBA_NUM_THREADS', str(threads))
+    # numba imported, pool not started: starting it here (numba's OpenMP
+    # layer in a forked worker) would risk what forked OpenMP risks; it
+    # starts with NUMBA_NUM_THREADS threads if a parallel kernel ever runs
 
 
-def current_threads() -> dict:
-    """The thread counts this process uses now (for logs and tests)."""
-    import cv2
-    import torch
-    counts = dict(torch=torch.get_num_threads(),
-                  torch_interop=torch.get_num_interop_threads(),
-                  opencv=cv2.getNumThreads())
-    if 'numba' in sys.modules:
-        import numba
-        counts['numba'] = numba.get_num_threads()
-    return counts
+def _numba_pool_running() -> bool:
+    parallel = sys.modules.get('numba.np.ufunc.parallel')
+    return bool(getattr(parallel, '_is_initialized', False))
 
 
 def apply_policy(processes: int = 1) -> str:

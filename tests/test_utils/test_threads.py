@@ -63,3 +63,34 @@ def test_available_cores_respects_affinity_and_quota(tmp_path):
     assert available_cores(str(tmp_path / 'none')) == affinity
     (tmp_path / 'cpu.max').write_text('50000 100000\n')  # half a core
     assert available_cores(str(tmp_path)) == 1
+
+
+NUMBA_CHECK = """
+import os, sys
+from mmsoco.utils.threads import apply_threads
+apply_threads(1, opencv=False, torch_threads=False)
+import numba
+assert numba.config.NUMBA_NUM_THREADS == 1, numba.config.NUMBA_NUM_THREADS
+"""
+
+NUMBA_RUNNING = """
+import numba
+numba.set_num_threads(2)  # starts numba's pool, as a parallel kernel would
+from mmsoco.utils.threads import apply_threads
+apply_threads(1, opencv=False, torch_threads=False)
+assert numba.get_num_threads() == 1, numba.get_num_threads()
+"""
+
+
+@pytest.mark.parametrize('script,env', [
+    (NUMBA_CHECK, {}), (NUMBA_RUNNING, {'NUMBA_NUM_THREADS': '2'})])
+def test_numba_gets_the_count(script, env):
+    """Before numba is imported (NUMBA_NUM_THREADS) and once its pool runs
+    (numba.set_num_threads); each in a fresh interpreter."""
+    import subprocess
+    import sys
+    full = {k: v for k, v in os.environ.items() if k != 'NUMBA_NUM_THREADS'}
+    full.update(env)
+    proc = subprocess.run([sys.executable, '-c', script], env=full,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
