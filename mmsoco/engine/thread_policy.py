@@ -46,9 +46,10 @@ def configure_threads(cfg) -> str:
     # the main process runs the views itself only without workers; with
     # workers its OpenCV pool stays off, so forked workers inherit none
     apply_threads(threads, opencv=workers == 0)
-    env = cfg.setdefault('env_cfg', {})
-    mp_cfg = env.setdefault('mp_cfg', {})
-    mp_cfg['opencv_num_threads'] = threads if workers == 0 else 0
+    env = dict(cfg.get('env_cfg') or {})
+    env['mp_cfg'] = dict(env.get('mp_cfg') or {},
+                         opencv_num_threads=threads if workers == 0 else 0)
+    cfg['env_cfg'] = env  # mmengine applies it in the Runner's setup
     randomness = cfg.get('randomness') or {}
     seed = randomness.get('seed')
     for name in DATALOADERS:

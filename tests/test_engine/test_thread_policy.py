@@ -89,6 +89,14 @@ def test_without_workers_the_main_process_runs_opencv(monkeypatch,
     assert torch.get_num_threads() == 1 and cv2.getNumThreads() == 1
 
 
+def test_a_config_without_env_cfg_gets_one(monkeypatch, keep_threads):
+    monkeypatch.setenv('MMSOCO_NUM_THREADS', '1')
+    cfg = training_cfg(workers=0)
+    cfg = Config({k: v for k, v in cfg.to_dict().items() if k != 'env_cfg'})
+    configure_threads(cfg)
+    assert cfg.env_cfg.mp_cfg.opencv_num_threads == 1
+
+
 def test_a_config_worker_init_fn_is_left_alone(monkeypatch, keep_threads):
     monkeypatch.setenv('MMSOCO_NUM_THREADS', '1')
     cfg = training_cfg(workers=2)
