@@ -17,6 +17,7 @@ AmpOptimWrapper is CUDA-only by design, not broken by a newer torch; bf16
 autocast on the CPU is a feature, registered as an optim wrapper that configs
 and ``tools/train.py --amp`` select, and it patches nothing.
 """
+import collections
 import contextlib
 import functools
 import importlib.abc
@@ -153,12 +154,37 @@ def patch_dataloader_without_workers():
     Runner.build_dataloader = staticmethod(build_dataloader)
 
 
+@_once
+def patch_config_pretty_text():
+    """mmengine formats the whole config with yapf every time it shows or
+    saves it: five times in one training run (environment log, runtime
+    info, config dump, visualizer, checkpoint meta), ~1 s of CPU each for a
+    SoCo config on the main process's path. The text depends only on the
+    config's contents, so an unchanged config is formatted once.
+    """
+    from mmengine.config import Config
+    format_text = Config.pretty_text.fget
+    cache = collections.OrderedDict()
+
+    def pretty_text(self):
+        key = (self.filename, self._format_python_code,
+               repr(self._cfg_dict.to_dict()))
+        if key not in cache:
+            cache[key] = format_text(self)
+            while len(cache) > 8:
+                cache.popitem(last=False)
+        return cache[key]
+
+    Config.pretty_text = property(pretty_text, doc=Config.pretty_text.__doc__)
+
+
 def apply_all():
     """Apply every patch (safe to call many times)."""
     patch_checkpoint_loading()
     patch_cpu_process_group()
     patch_cpu_ddp_wrapper()
     patch_dataloader_without_workers()
+    patch_config_pretty_text()
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):

@@ -9,6 +9,7 @@ lazily, the first time a registry is searched.
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
@@ -33,6 +34,9 @@ LOOPS = Registry('loop', parent=MMENGINE_LOOPS,
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS,
                  locations=['mmsoco.engine.hooks'])
 LOG_PROCESSORS = Registry('log processor', parent=MMENGINE_LOG_PROCESSORS)
+# dataloader worker_init_fn (the thread policy's, mmsoco.engine)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS,
+                     locations=['mmsoco.engine'])
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
                     locations=['mmsoco.datasets.soco_dataset',

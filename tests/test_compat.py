@@ -4,6 +4,7 @@ The two distributed patches are also covered end to end by
 tests/integration/test_launch_dist.py and tests/integration/test_launch_slurm.py.
 """
 import os
+import os.path as osp
 import subprocess
 import sys
 import textwrap
@@ -122,3 +123,26 @@ def test_import_mmsoco_loads_no_torch_until_mmengine_is_imported():
                           capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=REPO))
     assert proc.stdout.strip() == 'ok', proc.stderr[-2000:]
+
+
+def test_config_text_formatted_once_per_contents(monkeypatch):
+    """mmengine's Config.pretty_text runs yapf on every call; the patch
+    formats an unchanged config once and a changed one again."""
+    import mmengine.config.config as config_module
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'soco_r18_fpn_1xb4-12iter_demo.py'))
+    calls = []
+    format_code = config_module.FormatCode
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return format_code(*args, **kwargs)
+
+    monkeypatch.setattr(config_module, 'FormatCode', counted)
+    first = cfg.pretty_text
+    assert cfg.pretty_text == first and len(calls) == 1
+    cfg.train_cfg.max_iters = 7
+    changed = cfg.pretty_text
+    assert len(calls) == 2 and 'max_iters=7' in changed
+    assert Config.fromstring(changed, '.py').train_cfg.max_iters == 7

@@ -70,8 +70,10 @@ def main(argv=None) -> int:
                                         dataset_error_message)
     from mmsoco.evaluation import (BoxProbeDataset, ProbeInputError,
                                    load_probe_net, run_probe, summary_line)
+    from mmsoco.utils.threads import ThreadSettingError, apply_policy
     init_default_scope('mmsoco')
     try:
+        apply_policy(processes=1)  # one process: every core it may use
         dataset = BoxProbeDataset(
             args.ann, args.images, bank_ann_file=args.bank_ann,
             bank_img_dir=args.bank_images, classes=args.classes,
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
     except DatasetConfigError as e:
         print(f'error: {dataset_error_message(e)}', file=sys.stderr)
         return 2
-    except ProbeInputError as e:
+    except (ProbeInputError, ThreadSettingError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     metrics = run_probe(net, dataset, args.k, args.temperature,

@@ -219,10 +219,13 @@ def main(argv=None):
         args.argv = argv
         import mmsoco  # noqa: F401  (applies the stack's compat patches)
         from mmsoco.engine.run_length import ScheduleError
+        from mmsoco.engine.thread_policy import configure_threads
         from mmsoco.utils.config_check import ConfigKeyError
+        from mmsoco.utils.threads import ThreadSettingError
         try:
             cfg = load_config(args)
-        except (ConfigKeyError, ScheduleError) as e:
+            print(configure_threads(cfg))  # mmsoco/utils/threads.py
+        except (ConfigKeyError, ScheduleError, ThreadSettingError) as e:
             raise UsageError(str(e)) from e
     except UsageError as e:
         sys.exit(f'error: {e}')

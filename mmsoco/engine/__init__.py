@@ -1,1 +1,1 @@
-from . import hooks, optimizers  # noqa: F401
+from . import hooks, optimizers, thread_policy  # noqa: F401

@@ -147,3 +147,10 @@ def test_config_typos_give_one_line(body, needles, tmp_path, tool_env):
 ])
 def test_cfg_options_that_drive_nothing(args, needles, tool_env):
     assert_one_line_error(run_train(args, tool_env), *needles)
+
+
+def test_bad_thread_setting_gives_one_line(tool_env):
+    tool_env['MMSOCO_NUM_THREADS'] = 'all'
+    assert_one_line_error(
+        run_train([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iters=1'],
+                  tool_env), "MMSOCO_NUM_THREADS='all'", 'positive integer')

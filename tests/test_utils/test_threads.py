@@ -1,0 +1,96 @@
+"""The thread policy's arithmetic and overrides (mmsoco.utils.threads)."""
+import os
+
+import pytest
+
+from mmsoco.utils.threads import (ThreadSettingError, available_cores,
+                                  cgroup_cpu_limit, local_world_size,
+                                  processes_per_node, threads_per_process)
+
+
+@pytest.mark.parametrize('cores,processes,threads', [
+    (2, 1, 2), (2, 3, 1), (64, 9, 7), (64, 8, 8), (16, 4, 4), (1, 4, 1),
+    (8, 0, 8)])
+def test_cores_shared_by_processes(cores, processes, threads):
+    assert threads_per_process(processes, cores, environ={}) == (
+        threads, f'{cores} cores / {max(1, processes)} processes')
+
+
+def test_overrides_in_order():
+    env = {'MMSOCO_NUM_THREADS': '3', 'OMP_NUM_THREADS': '5'}
+    assert threads_per_process(4, 2, env) == (3, 'MMSOCO_NUM_THREADS=3')
+    del env['MMSOCO_NUM_THREADS']
+    assert threads_per_process(4, 2, env) == (5, 'OMP_NUM_THREADS=5')
+    assert threads_per_process(4, 8, {'OMP_NUM_THREADS': ''})[0] == 2
+
+
+@pytest.mark.parametrize('value', ['0', '-1', 'two', '1.5'])
+def test_bad_setting_is_one_line(value):
+    with pytest.raises(ThreadSettingError) as e:
+        threads_per_process(1, 2, {'MMSOCO_NUM_THREADS': value})
+    message = str(e.value)
+    assert '\n' not in message
+    assert message.startswith(f'MMSOCO_NUM_THREADS={value!r}')
+
+
+def test_processes_count_workers_and_local_ranks():
+    assert processes_per_node(2, {}) == 3
+    assert processes_per_node(0, {}) == 1
+    assert processes_per_node(4, {'LOCAL_WORLD_SIZE': '2'}) == 10
+    assert local_world_size({'SLURM_NTASKS_PER_NODE': '4(x2)'}) == 4
+    assert local_world_size({'LOCAL_WORLD_SIZE': '2',
+                             'SLURM_NTASKS_PER_NODE': '8'}) == 2
+    assert local_world_size({'LOCAL_WORLD_SIZE': 'x'}) == 1
+
+
+def test_cgroup_quota(tmp_path):
+    (tmp_path / 'cpu.max').write_text('150000 100000\n')
+    assert cgroup_cpu_limit(str(tmp_path)) == 1.5
+    (tmp_path / 'cpu.max').write_text('max 100000\n')
+    assert cgroup_cpu_limit(str(tmp_path)) is None
+    v1 = tmp_path / 'v1'
+    (v1 / 'cpu').mkdir(parents=True)
+    (v1 / 'cpu' / 'cpu.cfs_quota_us').write_text('100000\n')
+    (v1 / 'cpu' / 'cpu.cfs_period_us').write_text('100000\n')
+    assert cgroup_cpu_limit(str(v1)) == 1.0
+    (v1 / 'cpu' / 'cpu.cfs_quota_us').write_text('-1\n')
+    assert cgroup_cpu_limit(str(v1)) is None
+    assert cgroup_cpu_limit(str(tmp_path / 'missing')) is None
+
+
+def test_available_cores_respects_affinity_and_quota(tmp_path):
+    affinity = len(os.sched_getaffinity(0))
+    assert available_cores(str(tmp_path / 'none')) == affinity
+    (tmp_path / 'cpu.max').write_text('50000 100000\n')  # half a core
+    assert available_cores(str(tmp_path)) == 1
+
+
+NUMBA_CHECK = """
+import os, sys
+from mmsoco.utils.threads import apply_threads
+apply_threads(1, opencv=False, torch_threads=False)
+import numba
+assert numba.config.NUMBA_NUM_THREADS == 1, numba.config.NUMBA_NUM_THREADS
+"""
+
+NUMBA_RUNNING = """
+import numba
+numba.set_num_threads(2)  # starts numba's pool, as a parallel kernel would
+from mmsoco.utils.threads import apply_threads
+apply_threads(1, opencv=False, torch_threads=False)
+assert numba.get_num_threads() == 1, numba.get_num_threads()
+"""
+
+
+@pytest.mark.parametrize('script,env', [
+    (NUMBA_CHECK, {}), (NUMBA_RUNNING, {'NUMBA_NUM_THREADS': '2'})])
+def test_numba_gets_the_count(script, env):
+    """Before numba is imported (NUMBA_NUM_THREADS) and once its pool runs
+    (numba.set_num_threads); each in a fresh interpreter."""
+    import subprocess
+    import sys
+    full = {k: v for k, v in os.environ.items() if k != 'NUMBA_NUM_THREADS'}
+    full.update(env)
+    proc = subprocess.run([sys.executable, '-c', script], env=full,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
