@@ -48,8 +48,12 @@ def save_checkpoint(checkpoint, filename, file_client_args=None,
             backend_args=backend_args)
     with io.BytesIO() as buffer:  # as mmengine: serialise, then write
         torch.save(checkpoint, buffer)
-        with atomic_file(filename) as tmp:
-            write_bytes(tmp, buffer.getbuffer())
+        view = buffer.getbuffer()
+        try:
+            with atomic_file(filename) as tmp:
+                write_bytes(tmp, view)
+        finally:
+            view.release()
 
 
 def write_bytes(path: str, data) -> None:

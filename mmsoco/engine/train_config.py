@@ -107,23 +107,27 @@ def config_summary(cfg) -> str:
     loader = cfg.get('train_dataloader') or {}
     dataset = loader.get('dataset') or {}
     data = _find_key(dataset, 'data_root') or _find_key(dataset, 'ann_file')
-    optimizer = (cfg.get('optim_wrapper') or {}).get('optimizer') or {}
+    wrapper = cfg.get('optim_wrapper') or {}
+    optimizer = wrapper.get('optimizer') or {}
     backbone = model.get('backbone') or {}
-    arch = backbone.get('type', '?')
-    if 'depth' in backbone:
-        arch = f'{arch}-{backbone["depth"]}'
+    arch = ''
+    if backbone:
+        arch = f' ({backbone.get("type", "?")}'
+        arch += f'-{backbone["depth"]})' if 'depth' in backbone else ')'
     try:
         length = _unit_name(*run_length(cfg))
     except ValueError:
         length = '?'
     lines = [
-        f'model:    {model.get("type", "?")} ({arch})',
-        f'data:     {data or "?"} ({dataset.get("type", "?")})',
+        f'model:    {model.get("type", "?")}{arch}',
+        f'data:     {dataset.get("type", "?")}'
+        f'{f" from {data}" if data else ""}',
         f'batch:    {loader.get("batch_size", "?")} per process, '
         f'{loader.get("num_workers", 0)} workers',
         f'length:   {length}',
         f'lr:       {optimizer.get("lr", "?")} '
-        f'({optimizer.get("type", "?")})',
+        f'({optimizer.get("type", "?")}, '
+        f'{wrapper.get("type", "OptimWrapper")})',
         f'work dir: {cfg.work_dir} (full config and environment in its '
         'log file)',
     ]

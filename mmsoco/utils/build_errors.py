@@ -63,7 +63,7 @@ def build_error_message(exc: BaseException, cfg) -> Optional[str]:
             cls_name is None or _type_is(n, cls_name)))
         where = dotted(path + (key, )) if path else key
         node = _find_node(cfg, path)
-        obj = _lookup_any(node.get('type'), cfg.get('default_scope')) \
+        obj = lookup_any(node.get('type'), cfg.get('default_scope')) \
             if node else None
         names = accepted_args(obj, strict=False) if obj else None
         return (f'config key {where}: {cls_name or "the class"} has no '
@@ -93,7 +93,7 @@ def _refused(text: str, cfg) -> Optional[str]:
             and re.search(rf'\b{re.escape(k)}\b', reason)]
     where = dotted(path + (keys[0], )) if keys else dotted(path)
     valid = ''
-    obj = _lookup_any(node.get('type'), cfg.get('default_scope'))
+    obj = lookup_any(node.get('type'), cfg.get('default_scope'))
     settings = getattr(obj, 'arch_settings', None)
     if keys and keys[0] == 'depth' and isinstance(settings, dict):
         valid = '; valid: ' + ', '.join(str(d) for d in sorted(settings))
@@ -109,7 +109,7 @@ def _find_node(cfg, path) -> Optional[dict]:
     return node
 
 
-def _lookup_any(type_name, scope):
+def lookup_any(type_name, scope):
     """The class a type names, searched in every root registry."""
     if not isinstance(type_name, str):
         return type_name

@@ -25,6 +25,10 @@ class CheckpointFileError(ValueError):
     """A checkpoint file that cannot be loaded safely (one line)."""
 
 
+class CheckpointNotFoundError(CheckpointFileError, FileNotFoundError):
+    """No file at the checkpoint's path."""
+
+
 def _numpy_globals() -> List:
     """numpy's array / scalar reconstructors and every dtype class, under
     numpy 2's names and the numpy 1 names old checkpoints carry."""
@@ -37,10 +41,28 @@ def _numpy_globals() -> List:
     return out
 
 
-def allowed_globals() -> List:
-    """What a checkpoint may name besides torch's own safe types."""
+def _statistics_method(owner, name: str):
+    """What a pickled ``HistoryBuffer`` asks ``getattr`` for: one of its
+    own statistics methods (``min``, ``max``, ``current``, ``mean``, ...),
+    and nothing else."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer] + _numpy_globals()
+    if owner is HistoryBuffer and isinstance(name, str) and \
+            name in HistoryBuffer._statistics_methods:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: getattr({getattr(owner, "__name__", owner)!r}'
+        f', {name!r}) is only allowed for HistoryBuffer statistics')
+
+
+def allowed_globals() -> List:
+    """What a checkpoint may name besides torch's own safe types. mmengine's
+    message hub pickles ``HistoryBuffer`` objects whose statistics methods
+    are stored as ``getattr(HistoryBuffer, 'min')``: ``builtins.getattr``
+    resolves to :func:`_statistics_method`, which gives those and refuses
+    any other attribute."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, (_statistics_method, 'builtins.getattr')] + \
+        _numpy_globals()
 
 
 def looks_like_checkpoint(path: str) -> bool:
@@ -75,7 +97,7 @@ def load_checkpoint_file(path: str, map_location='cpu', mmap: bool = False):
     not a checkpoint, or one that needs a type that could run code."""
     path = osp.expanduser(path)
     if not osp.isfile(path):
-        raise CheckpointFileError(f'{path}: no such checkpoint file')
+        raise CheckpointNotFoundError(f'{path}: no such checkpoint file')
     if not looks_like_checkpoint(path):
         raise CheckpointFileError(
             f'{path} is not a PyTorch checkpoint (pass a .pth written by '
@@ -105,5 +127,5 @@ def _first_line(e: BaseException) -> str:
     return text[0][:160] if text else type(e).__name__
 
 
-__all__ = ['CheckpointFileError', 'allowed_globals', 'load_checkpoint_file',
+__all__ = ['CheckpointFileError', 'CheckpointNotFoundError', 'allowed_globals', 'load_checkpoint_file',
            'looks_like_checkpoint', 'unsafe_types']

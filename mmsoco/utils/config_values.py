@@ -3,8 +3,9 @@ in one line before anything is built.
 
 ``--cfg-options train_dataloader.batch_size=abc`` arrives as the string
 ``'abc'``, ``num_workers=-1`` reaches torch's DataLoader, and
-``train_cfg.max_iters=0`` trains nothing and says nothing: each becomes a
-:class:`ConfigValueError` naming the key, the value and what it needs.
+``train_cfg.max_iters=0`` trains nothing and says nothing, ``depth=19``
+fails in ResNet's constructor: each becomes a :class:`ConfigValueError`
+naming the key, the value and what it needs.
 """
 from numbers import Integral
 
@@ -47,6 +48,31 @@ def check_config_values(cfg) -> None:
         for key in RUN_LENGTHS:
             if key in train_cfg:
                 _check_count(f'train_cfg.{key}', train_cfg[key], 1, '10')
+    _check_depths(cfg)
+
+
+def _check_depths(cfg) -> None:
+    """A ``depth`` that the class's ``arch_settings`` (ResNet and its
+    relatives) does not have."""
+    from .build_errors import lookup_any
+    from .config_check import dotted, typed_dicts
+    scope = cfg.get('default_scope')
+    tree = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    for path, node in typed_dicts(tree):
+        if 'depth' not in node or not isinstance(node['type'], str):
+            continue
+        try:
+            obj = lookup_any(node['type'], scope)
+        except Exception:  # an unknown type: check_config names it
+            continue
+        settings = getattr(obj, 'arch_settings', None)
+        if isinstance(settings, dict) and node['depth'] not in settings:
+            valid = ', '.join(str(d) for d in sorted(settings))
+            key = dotted(path + ('depth', ))
+            raise ConfigValueError(
+                f'config key {key}: '
+                f'{node["type"]} has no depth {node["depth"]!r}; valid: '
+                f'{valid}')
 
 
 __all__ = ['ConfigValueError', 'check_config_values']
