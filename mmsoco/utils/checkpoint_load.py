@@ -17,6 +17,8 @@ from typing import List, Tuple
 import numpy as np
 import torch
 
+# HistoryBuffer's own statistics methods (more may be registered)
+STATISTICS = ('min', 'max', 'current', 'mean')
 # The legacy (pre zip) torch format starts with a pickled magic number.
 _LEGACY_PREFIX = b'\x80\x02'
 
@@ -46,8 +48,8 @@ def _statistics_method(owner, name: str):
     own statistics methods (``min``, ``max``, ``current``, ``mean``, ...),
     and nothing else."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    if owner is HistoryBuffer and isinstance(name, str) and \
-            name in HistoryBuffer._statistics_methods:
+    names = set(STATISTICS) | set(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and isinstance(name, str) and name in names:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'Unsupported global: getattr({getattr(owner, "__name__", owner)!r}'
@@ -109,7 +111,7 @@ def load_checkpoint_file(path: str, map_location='cpu', mmap: bool = False):
     except pickle.UnpicklingError as e:
         names = unsafe_types(path)
         if names or 'Unsupported global' in str(e):
-            what = ', '.join(names) or _first_line(e)
+            what = ', '.join(names) or _unsupported(e)
             raise CheckpointFileError(
                 f'{path} needs {what} to load, a type mmsoco does not '
                 'load from a checkpoint because it could run code; load '
@@ -120,6 +122,14 @@ def load_checkpoint_file(path: str, map_location='cpu', mmap: bool = False):
         raise CheckpointFileError(
             f'{path} is not a complete PyTorch checkpoint '
             f'({type(e).__name__}: {_first_line(e)})') from e
+
+
+def _unsupported(e: BaseException) -> str:
+    """What torch's refusal says is not allowed."""
+    for line in str(e).splitlines():
+        if 'Unsupported global:' in line:
+            return line.split('Unsupported global:', 1)[1].strip()[:160]
+    return _first_line(e)
 
 
 def _first_line(e: BaseException) -> str:

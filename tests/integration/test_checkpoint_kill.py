@@ -130,7 +130,8 @@ def test_kill_while_saving_then_resume(moment, newest, tmp_path,
     temps = [n for n in os.listdir(work) if '.tmp-' in n]
     assert bool(temps) == (moment == 'writing'), temps  # the partial file
     # every checkpoint under its final name is complete ...
-    saved = sorted(n for n in os.listdir(work) if n.endswith('.pth'))
+    saved = sorted(n for n in os.listdir(work)
+                   if n.endswith('.pth') and not n.startswith('.'))
     assert saved and all(is_complete(str(work / n)) for n in saved), saved
     assert f'iter_{newest}.pth' in saved, saved
     # ... and last_checkpoint names one of them

@@ -71,6 +71,23 @@ def test_mmengine_checkpoint_types_load(tmp_path):
     assert loss.current() == 0.5
 
 
+class AttributeGrab:
+    """Unpickling it calls ``getattr(HistoryBuffer, '__init__')``: the
+    one getattr a checkpoint may use, asked for something else."""
+
+    def __reduce__(self):
+        from mmengine.logging.history_buffer import HistoryBuffer
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+def test_getattr_gives_only_history_buffer_statistics(tmp_path):
+    path = str(tmp_path / 'grab.pth')
+    torch.save(dict(meta=dict(x=AttributeGrab())), path)
+    with pytest.raises(CheckpointFileError,
+                       match=r"getattr\('HistoryBuffer', '__init__'\)"):
+        load_checkpoint_file(path)
+
+
 @pytest.mark.parametrize('content, needle', [
     (b'', 'not a PyTorch checkpoint'),
     (b'hello, not a checkpoint', 'not a PyTorch checkpoint'),
