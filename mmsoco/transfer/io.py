@@ -1,4 +1,5 @@
 """Reading mmsoco checkpoints and writing exports (atomically)."""
+import io
 import os
 import os.path as osp
 import pickle
@@ -80,8 +81,16 @@ def _convert(state_dict: dict, meta: dict, path: str, source: str,
 
 
 def _atomic_write(path: str, write) -> None:
-    with atomic_file(path) as tmp, open(tmp, 'wb') as f:
-        write(f)
+    """Serialise in memory, then write the bytes: a full disk is an
+    OSError (torch.save into a file reports it as a RuntimeError)."""
+    with io.BytesIO() as buffer:
+        write(buffer)
+        view = buffer.getbuffer()
+        try:
+            with atomic_file(path) as tmp, open(tmp, 'wb') as f:
+                f.write(view)
+        finally:
+            view.release()
 
 
 def _peek_checkpoint(path: str):
