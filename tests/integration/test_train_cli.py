@@ -204,3 +204,27 @@ def test_disk_full_while_saving_a_checkpoint(tmp_path, tool_env):
     left = os.listdir(work)
     assert not [n for n in left if n.endswith('.pth') or '.tmp-' in n], left
     assert not osp.exists(work / 'last_checkpoint')
+
+
+def test_quiet_start_and_first_iteration_logged(tmp_path, tool_env):
+    """A short summary instead of the environment and config dump (which go
+    to the log file), and a log line with an ETA from the first iteration,
+    though the logging interval is longer than the run."""
+    work = tmp_path / 'w'
+    proc = run_train([TOY_CONFIG, '--work-dir', str(work), '--cfg-options',
+                      'train_cfg.max_iters=3',
+                      'default_hooks.logger.interval=1000'], tool_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == 'model:    ToyRegressor'
+    assert f'work dir: {work}' in proc.stdout
+    assert 'System environment' not in proc.stdout
+    assert 'Config:' not in proc.stdout
+    logged = [i for i, line in enumerate(lines) if '(train)' in line]
+    assert logged, proc.stdout
+    assert '[ 1/' in lines[logged[0]] or '[1/' in lines[logged[0]]
+    assert 'eta: ' in lines[logged[0]]
+    assert logged[0] < 15, proc.stdout  # the summary and a few warnings
+    logs = ''.join(open(p).read() for p in glob.glob(
+        osp.join(work, '*', '*.log')))
+    assert 'System environment' in logs and 'Config:' in logs
