@@ -1,4 +1,5 @@
 """tools/dist_train.sh really trains with 2 processes (gloo on CPU)."""
+import glob
 import os
 import os.path as osp
 import signal
@@ -66,18 +67,25 @@ def test_ranks_end_when_the_launcher_is_killed(tmp_path, tool_env):
                    'train_cfg = dict(max_iters=10**7)\n'
                    'default_hooks = dict(logger=dict(interval=10**6))\n')
     tool_env['PORT'] = str(free_port())
+    work = tmp_path / 'w'
     proc = subprocess.Popen(
         ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), str(cfg), '2',
-         '--work-dir', str(tmp_path / 'w')],
-        cwd=REPO, env=tool_env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+         '--work-dir', str(work)],
+        cwd=REPO, env=tool_env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
     ranks = []
+
+    def first_iteration_logged():
+        return any('(train)' in open(p).read()
+                   for p in glob.glob(osp.join(work, '*', '*.log')))
+
     try:
         # the first iteration's log line: both ranks are training
-        for line in proc.stdout:
-            if 'Iter(train)' in line:
-                break
-        assert proc.poll() is None, 'the launcher ended early'
+        deadline = time.monotonic() + 240
+        while not first_iteration_logged():
+            assert proc.poll() is None, 'the launcher ended early'
+            assert time.monotonic() < deadline, 'training never started'
+            time.sleep(0.5)
         ranks = _children(proc.pid)  # dist_train.sh execs torchrun
         assert len(ranks) == 2, ranks
         os.kill(proc.pid, signal.SIGKILL)
