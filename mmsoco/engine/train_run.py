@@ -1,6 +1,6 @@
 """The body of ``tools/train.py``: config, launcher, training, and one line
 (exit status 2) for every mistake; Ctrl-C says how to resume (130)."""
-import sys
+import os
 from typing import Sequence
 
 from .launcher import check_launcher, close_process_group, end_with_parent
@@ -21,13 +21,20 @@ def run_training(args, argv: Sequence[str]) -> None:
         fail(str(e))
     if args.launcher != 'none':  # a rank of torchrun / srun
         end_with_parent()
-    print(config_summary(cfg), flush=True)
+    if _rank() == 0:
+        print(config_summary(cfg), flush=True)
     try:
         with exit_on_interrupt(
                 lambda: resume_advice(argv, args.launcher, cfg.work_dir)):
             train(cfg)
     finally:
         close_process_group()
+
+
+def _rank() -> int:
+    """This process's rank, from the launcher's environment."""
+    rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
+    return int(rank) if rank.isdigit() else 0
 
 
 def train(cfg) -> None:
