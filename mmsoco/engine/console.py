@@ -6,41 +6,39 @@ import logging
 from mmengine.hooks import Hook
 
 
-class ConsoleGate(logging.Filter):
-    """Keeps INFO records off the console until it is opened; warnings and
-    errors always pass."""
+# mmengine's start-up dumps (environment, whole config, hook order): some
+# 500 lines before the first useful one; they stay in the log file.
+DUMPS = ('System environment', 'Config:', 'Hooks will be executed')
 
-    def __init__(self):
-        super().__init__()
-        self.open = False
+
+class DumpFilter(logging.Filter):
+    """Keeps mmengine's start-up dumps off the console."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.open or record.levelno >= logging.WARNING
+        if record.levelno >= logging.WARNING:
+            return True
+        text = record.getMessage().lstrip('\n-')
+        return not text.startswith(DUMPS)
 
 
-def gate_console(logger: logging.Logger) -> ConsoleGate:
-    """Put a closed :class:`ConsoleGate` on the console handlers of
-    ``logger`` (not on its log file)."""
-    gate = ConsoleGate()
+def quiet_console(logger: logging.Logger) -> DumpFilter:
+    """Put a :class:`DumpFilter` on the console handlers of ``logger``
+    (not on its log file)."""
+    dump_filter = DumpFilter()
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler) and not isinstance(
                 handler, logging.FileHandler):
-            handler.addFilter(gate)
-    return gate
+            handler.addFilter(dump_filter)
+    return dump_filter
 
 
 class FirstIterationLog(Hook):
-    """Open the console gate and log the first iteration this process
-    trains (loss, time, ETA), which mmengine's LoggerHook only logs at its
-    interval."""
+    """Log the first iteration this process trains (loss, time, ETA),
+    which mmengine's LoggerHook only logs at its interval."""
     priority = 'LOW'  # after IterTimerHook (ETA) and LoggerHook
 
-    def __init__(self, gate: ConsoleGate):
-        self.gate = gate
+    def __init__(self):
         self.logged = False
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        self.gate.open = True
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
@@ -58,23 +56,23 @@ class FirstIterationLog(Hook):
 
 
 def quiet_runner(runner_cls):
-    """``runner_cls`` whose console shows warnings only until training
-    starts, then every log line; the log file gets everything."""
+    """``runner_cls`` without the start-up dumps on the console (the log
+    file gets everything) and with the first iteration logged."""
 
     class QuietStartRunner(runner_cls):
 
         def build_logger(self, *args, **kwargs):
             logger = super().build_logger(*args, **kwargs)
-            self._console_gate = gate_console(logger)
+            quiet_console(logger)
             return logger
 
         def train(self):
-            self.register_hook(FirstIterationLog(self._console_gate))
+            self.register_hook(FirstIterationLog())
             return super().train()
 
     QuietStartRunner.__name__ = runner_cls.__name__
     return QuietStartRunner
 
 
-__all__ = ['ConsoleGate', 'FirstIterationLog', 'gate_console',
+__all__ = ['DUMPS', 'DumpFilter', 'FirstIterationLog', 'quiet_console',
            'quiet_runner']
