@@ -45,23 +45,34 @@ def patch_checkpoint_loading():
     """torch >= 2.6 defaults ``torch.load(weights_only=True)``.
 
     mmengine 0.10.7 calls ``torch.load`` without the argument, so every
-    mmengine checkpoint (which pickles its message hub, numpy scalars and the
-    config) is refused: ``--resume``, ``load_from`` and
-    ``init_cfg=dict(type='Pretrained')`` all break. Checkpoints are files the
-    user chose to load, exactly as with torch < 2.6.
+    mmengine checkpoint (which pickles its message hub and numpy scalars) is
+    refused: ``--resume``, ``load_from`` and
+    ``init_cfg=dict(type='Pretrained')`` all break. Local files now load
+    through :func:`mmsoco.utils.checkpoint_load.load_checkpoint_file`:
+    weights only, with the types an mmengine checkpoint needs allowed, so a
+    checkpoint carrying a pickled payload is refused instead of run.
     """
-    import torch
     from mmengine.runner.checkpoint import CheckpointLoader
 
+    from mmsoco.utils.checkpoint_load import load_checkpoint_file
+
     def load_from_local(filename, map_location=None):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
+        return load_checkpoint_file(filename, map_location=map_location)
 
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
                                      force=True)
+
+
+@_once
+def patch_atomic_checkpoints():
+    """mmengine 0.10.7 deletes the oldest kept checkpoint before it writes
+    the new one, writes it in place and then ``last_checkpoint`` in place: a
+    kill in between leaves no complete checkpoint to resume from. Checkpoints
+    are written to a temporary name, fsynced and renamed; old ones go only
+    after the new one and ``last_checkpoint`` are complete
+    (mmsoco/engine/atomic_checkpoints.py)."""
+    from mmsoco.engine import atomic_checkpoints
+    atomic_checkpoints.install()
 
 
 @contextlib.contextmanager
@@ -181,6 +192,7 @@ def patch_config_pretty_text():
 def apply_all():
     """Apply every patch (safe to call many times)."""
     patch_checkpoint_loading()
+    patch_atomic_checkpoints()
     patch_cpu_process_group()
     patch_cpu_ddp_wrapper()
     patch_dataloader_without_workers()

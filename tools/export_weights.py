@@ -70,6 +70,7 @@ def main(argv=None):
     import mmsoco  # noqa: F401  (compat patches)
     from mmsoco.transfer import (ExportError, check_export_target,
                                  export_checkpoint, save_export)
+    from mmsoco.utils.disk_full import disk_full_message
     from mmsoco.utils.interrupt import exit_on_interrupt
     want = None if args.arch == 'auto' else args.arch
     with exit_on_interrupt(f'{args.out} was not written (any earlier file '
@@ -81,7 +82,14 @@ def main(argv=None):
             save_export(export, args.out, fmt=args.format,
                         source_path=args.checkpoint)
         except ExportError as e:
-            sys.exit(f'error: {e}')
+            print(f'error: {e}', file=sys.stderr)
+            sys.exit(2)
+        except OSError as e:
+            message = disk_full_message(e, args.out)
+            if message is None:
+                raise
+            print(f'error: {message}', file=sys.stderr)
+            sys.exit(2)
     print_table(export, args.out, args.format, args.checkpoint)
 
 

@@ -54,6 +54,9 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
+# a job whose srun was killed (kill -9) ends after this many seconds instead
+# of running on without it
+InactiveLimit=${INACTIVE_LIMIT:-20}
 StateSaveLocation=$STATE/ctld
 SlurmdSpoolDir=$STATE/d
 SlurmctldPidFile=$STATE/slurmctld.pid

@@ -1,4 +1,5 @@
 """Reading mmsoco checkpoints and writing exports (atomically)."""
+import io
 import os
 import os.path as osp
 import pickle
@@ -7,6 +8,8 @@ from typing import Mapping, Optional, Tuple
 import torch
 
 from mmsoco.utils.atomic import atomic_file
+from mmsoco.utils.checkpoint_load import (CheckpointFileError,
+                                          load_checkpoint_file)
 from .convert import (EXPORT_META_KEY, FORMATS, Export, ExportError,
                       export_map_from_meta, to_detectron2, to_mmdet)
 from .legacy import model_type_from_meta
@@ -17,12 +20,9 @@ def read_checkpoint(path: str) -> Tuple[dict, dict]:
     if not osp.isfile(path):
         raise ExportError(f'{path}: no such file')
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:  # not a torch file, truncated, ...
-        raise ExportError(
-            f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
-            f'{str(e)[:120]}); pass the .pth written by tools/train.py '
-            '(e.g. work_dirs/<config>/iter_N.pth)') from e
+        ckpt = load_checkpoint_file(path)
+    except CheckpointFileError as e:  # not a torch file, truncated, unsafe
+        raise ExportError(str(e)) from e
     if not isinstance(ckpt, Mapping):
         raise ExportError(f'{path} holds a {type(ckpt).__name__}, not a '
                           'checkpoint dict')
@@ -81,18 +81,26 @@ def _convert(state_dict: dict, meta: dict, path: str, source: str,
 
 
 def _atomic_write(path: str, write) -> None:
-    with atomic_file(path) as tmp, open(tmp, 'wb') as f:
-        write(f)
+    """Serialise in memory, then write the bytes: a full disk is an
+    OSError (torch.save into a file reports it as a RuntimeError)."""
+    with io.BytesIO() as buffer:
+        write(buffer)
+        view = buffer.getbuffer()
+        try:
+            with atomic_file(path) as tmp, open(tmp, 'wb') as f:
+                f.write(view)
+        finally:
+            view.release()
 
 
 def _peek_checkpoint(path: str):
     """The top-level dict of a torch file, tensors memory-mapped (cheap
-    even for a 200 MB checkpoint); None if it is not a torch file."""
-    for kwargs in (dict(mmap=True), {}):
+    even for a 200 MB checkpoint), loaded as weights only; None if it is not
+    a torch file or needs more than a checkpoint may hold."""
+    for mmap in (True, False):
         try:
-            return torch.load(path, map_location='cpu', weights_only=False,
-                              **kwargs)
-        except Exception:
+            return load_checkpoint_file(path, mmap=mmap)
+        except CheckpointFileError:
             continue
     return None
 

@@ -53,7 +53,7 @@ def build_error_message(exc: BaseException, cfg) -> Optional[str]:
         return (f'config key {where}: {type_name!r} is not a registered '
                 f'{reg_name}{hint(type_name, names)}')
     if not isinstance(exc, TypeError):
-        return None
+        return _refused(text, cfg)
     classes = _CLASS.findall(text) or _NAME.findall(text)
     cls_name = classes[-1] if classes else None
     kwarg, missing = _KWARG.search(text), _MISSING.search(text)
@@ -63,7 +63,7 @@ def build_error_message(exc: BaseException, cfg) -> Optional[str]:
             cls_name is None or _type_is(n, cls_name)))
         where = dotted(path + (key, )) if path else key
         node = _find_node(cfg, path)
-        obj = _lookup_any(node.get('type'), cfg.get('default_scope')) \
+        obj = lookup_any(node.get('type'), cfg.get('default_scope')) \
             if node else None
         names = accepted_args(obj, strict=False) if obj else None
         return (f'config key {where}: {cls_name or "the class"} has no '
@@ -73,7 +73,31 @@ def build_error_message(exc: BaseException, cfg) -> Optional[str]:
         where = dotted(path) if path else cls_name
         return (f'config key {where}: {cls_name} needs '
                 f'{missing.group(1)}, which the config does not give')
-    return None
+    return _refused(text, cfg)
+
+
+def _refused(text: str, cfg) -> Optional[str]:
+    """A constructor that refused a value (``class `ResNet` in ...:
+    invalid depth 19``): the config key of the value and the reason."""
+    classes = _CLASS.findall(text)
+    if not classes or '.py: ' not in text:
+        return None
+    cls_name = classes[-1]
+    reason = text.rsplit('.py: ', 1)[-1].strip().strip('\'"')
+    reason = reason.splitlines()[0] if reason else 'refused'
+    path = _find(cfg, lambda n: _type_is(n, cls_name))
+    if path is None:
+        return None
+    node = _find_node(cfg, path)
+    keys = [k for k in node if k != 'type' and isinstance(k, str)
+            and re.search(rf'\b{re.escape(k)}\b', reason)]
+    where = dotted(path + (keys[0], )) if keys else dotted(path)
+    valid = ''
+    obj = lookup_any(node.get('type'), cfg.get('default_scope'))
+    settings = getattr(obj, 'arch_settings', None)
+    if keys and keys[0] == 'depth' and isinstance(settings, dict):
+        valid = '; valid: ' + ', '.join(str(d) for d in sorted(settings))
+    return f'config key {where}: {cls_name} refused it: {reason}{valid}'
 
 
 def _find_node(cfg, path) -> Optional[dict]:
@@ -85,7 +109,7 @@ def _find_node(cfg, path) -> Optional[dict]:
     return node
 
 
-def _lookup_any(type_name, scope):
+def lookup_any(type_name, scope):
     """The class a type names, searched in every root registry."""
     if not isinstance(type_name, str):
         return type_name

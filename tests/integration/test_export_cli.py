@@ -96,3 +96,22 @@ def test_export_mode_and_rerun(ckpt, tmp_path, tool_env):
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert stat.S_IMODE((tmp_path / 'd2.pkl').stat().st_mode) == 0o640
     assert not list(tmp_path.rglob('.tmp_*'))
+
+
+def test_disk_full_while_writing_the_export(ckpt, tmp_path, tool_env):
+    """A file size limit makes the write fail as a full disk would: one
+    line, exit 2, nothing under the output name or a temporary one."""
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    out = tmp_path / 'out' / 'soco_mmdet.pth'
+    proc = subprocess.run([sys.executable, EXPORT, str(ckpt), str(out)],
+                          capture_output=True, text=True, env=tool_env,
+                          cwd=REPO, preexec_fn=small_files, timeout=300)
+    assert_refused(proc, 'no space left while writing', str(out))
+    assert proc.returncode == 2
+    assert os.listdir(out.parent) == []

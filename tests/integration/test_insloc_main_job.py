@@ -51,7 +51,7 @@ def test_insloc_demo_trains_and_saves_a_checkpoint(tmp_path, tool_env):
 
 def test_insloc_demo_queue_too_short_is_one_line(tmp_path, tool_env):
     proc = train(tool_env, *common_args(tmp_path), 'model.queue_len=2')
-    assert proc.returncode == 1, (proc.stdout + proc.stderr)[-3000:]
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-3000:]
     assert 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
         'error: InsLoc: queue_len=2 is shorter than the global batch 4 '

@@ -110,3 +110,59 @@ def test_slurm_train_bad_numbers(fake_srun):
     assert proc.returncode == 2
     assert proc.stderr.strip() == \
         'error: GPUS_PER_NODE=eight must be a whole number'
+
+
+def _task_pids(work_dir):
+    """PIDs of the train.py tasks (not srun) writing to ``work_dir``."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                args = f.read().split(b'\0')
+        except OSError:
+            continue
+        if osp.basename(args[0]) != b'srun' and \
+                any(a.endswith(b'train.py') for a in args) and \
+                f'--work-dir={work_dir}'.encode() in args:
+            out.append(int(pid))
+    return out
+
+
+def test_tasks_end_when_srun_is_killed(slurm_cluster, tmp_path, tool_env):
+    """kill -9 of the srun that slurm_train.sh runs: Slurm ends the job
+    (InactiveLimit), and with it both tasks."""
+    import glob
+    import signal
+    import time
+    cfg = tmp_path / 'endless.py'
+    cfg.write_text(f'_base_ = [{TOY_CONFIG!r}]\n'
+                   'train_cfg = dict(max_iters=10**7)\n'
+                   'default_hooks = dict(logger=dict(interval=10**6))\n')
+    tool_env.pop('MASTER_PORT', None)
+    tool_env.update(SLURM_CONF=slurm_cluster, GPUS='2', GPUS_PER_NODE='0',
+                    TASKS_PER_NODE='2', CPUS_PER_TASK='1',
+                    PORT=str(free_port()))
+    work_dir = tmp_path / 'work'
+    proc = subprocess.Popen(
+        ['bash', SLURM_TRAIN, 'local', 'mmsoco-kill', str(cfg),
+         str(work_dir)], cwd=REPO, env=tool_env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    tasks = []
+    try:
+        deadline = time.monotonic() + 240
+        while not any('(train)' in open(p).read() for p in glob.glob(
+                osp.join(work_dir, '*', '*.log'))):
+            assert proc.poll() is None, 'srun ended early'
+            assert time.monotonic() < deadline, 'training never started'
+            time.sleep(0.5)
+        tasks = _task_pids(work_dir)
+        assert len(tasks) == 2, tasks
+        os.kill(proc.pid, signal.SIGKILL)  # slurm_train.sh execs srun
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 150
+        while _task_pids(work_dir) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert not _task_pids(work_dir), 'tasks outlived srun'
+    finally:
+        for pid in _task_pids(work_dir):
+            os.kill(pid, signal.SIGKILL)

@@ -1,6 +1,9 @@
 """tools/train.py turns command-line mistakes into one line naming them."""
+import glob
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -30,23 +33,6 @@ def test_bad_input_gives_one_line(args, needles, tool_env):
     assert_one_line_error(run_train(args, tool_env), *needles)
 
 
-def test_launcher_env_check_accepts_a_launched_process():
-    """The check refuses only what mmengine would die on."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('mmsoco_train_tool', TRAIN)
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
-    torchrun = dict(RANK='1', WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                    MASTER_PORT='29500', LOCAL_RANK='1')
-    train.check_launcher_env('pytorch', torchrun)
-    train.check_launcher_env('none', {})
-    train.check_launcher_env('slurm', dict(
-        SLURM_PROCID='0', SLURM_NTASKS='2', SLURM_NODELIST='n1'))
-    del torchrun['MASTER_PORT']
-    with pytest.raises(train.UsageError, match=r'needs MASTER_PORT in'):
-        train.check_launcher_env('pytorch', torchrun)
-
-
 def test_existing_cfg_options_train(tmp_path, tool_env):
     proc = run_train([TOY_CONFIG, '--work-dir', str(tmp_path),
                       '--cfg-options', 'train_cfg.max_iters=2',
@@ -66,7 +52,11 @@ def test_amp_runs_on_cpu(tmp_path, tool_env):
     import torch
     expected = 'AmpOptimWrapper' if torch.cuda.is_available() else \
         'CPUAmpOptimWrapper'
-    assert f"type='{expected}'" in proc.stdout + proc.stderr
+    # the config dump goes to the log file in the work dir
+    logs = ''.join(open(p).read() for p in glob.glob(
+        osp.join(tmp_path, '*', '*.log')))
+    assert f"type='{expected}'" in logs
+    assert expected in proc.stdout  # the summary names the wrapper
     record = torch.load(tmp_path / 'rank0.pt', weights_only=False)
     assert record['dtype'] == ('torch.float16' if torch.cuda.is_available()
                                else 'torch.bfloat16')
@@ -154,3 +144,76 @@ def test_bad_thread_setting_gives_one_line(tool_env):
     assert_one_line_error(
         run_train([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iters=1'],
                   tool_env), "MMSOCO_NUM_THREADS='all'", 'positive integer')
+
+@pytest.mark.parametrize('args, needles', [
+    ([TOY_CONFIG, '--cfg-options', 'train_dataloader.batch_size=abc'],
+     ['train_dataloader.batch_size', "'abc'", 'whole number']),
+    ([TOY_CONFIG, '--cfg-options', 'train_dataloader.batch_size=0'],
+     ['train_dataloader.batch_size', 'at least 1']),
+    ([TOY_CONFIG, '--cfg-options', 'train_dataloader.num_workers=-1'],
+     ['train_dataloader.num_workers', 'at least 0']),
+    ([TOY_CONFIG, '--cfg-options', 'train_cfg.max_iters=0'],
+     ['train_cfg.max_iters', 'at least 1']),
+    (['configs/soco_r50_fpn.py', '--cfg-options', 'train_cfg.max_epochs=0'],
+     ['train_cfg.max_epochs', 'at least 1']),
+    ([TOY_CONFIG, '--resume', TOY_CONFIG], [TOY_CONFIG, 'not a checkpoint']),
+    (['configs/soco_r18_fpn_1xb4-12iter_demo.py', '--cfg-options',
+      'model.backbone.depth=19'],
+     ['model.backbone.depth', 'no depth 19', 'valid: 18, 34, 50']),
+    (['configs/soco_r18_fpn_1xb4-12iter_dmeo.py'],
+     ['not found', 'closest: configs/soco_r18_fpn_1xb4-12iter_demo.py']),
+])
+def test_bad_values_give_one_line_exit_2(args, needles, tmp_path, tool_env):
+    proc = run_train([*args, '--work-dir', str(tmp_path / 'w')], tool_env)
+    assert_one_line_error(proc, *needles)
+    assert proc.returncode == 2
+
+
+def test_disk_full_while_saving_a_checkpoint(tmp_path, tool_env):
+    """A file size limit makes the checkpoint write fail as a full disk
+    would: one line, exit 2, and no checkpoint (whole or partial) under a
+    final name."""
+    import resource
+    import signal
+    limit = 96 * 1024  # logs fit, the 4000-wide toy's checkpoint does not
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    work = tmp_path / 'w'
+    proc = subprocess.run(
+        [sys.executable, TRAIN, TOY_CONFIG, '--work-dir', str(work),
+         '--cfg-options', 'model.width=4000',
+         'default_hooks.checkpoint.interval=1'],
+        cwd=REPO, env=tool_env, capture_output=True, text=True, timeout=300,
+        preexec_fn=small_files)
+    assert_one_line_error(proc, 'no space left while writing', str(work))
+    assert proc.returncode == 2
+    left = os.listdir(work)
+    assert not [n for n in left if n.endswith('.pth') or '.tmp-' in n], left
+    assert not osp.exists(work / 'last_checkpoint')
+
+
+def test_quiet_start_and_first_iteration_logged(tmp_path, tool_env):
+    """A short summary instead of the environment and config dump (which go
+    to the log file), and a log line with an ETA from the first iteration,
+    though the logging interval is longer than the run."""
+    work = tmp_path / 'w'
+    proc = run_train([TOY_CONFIG, '--work-dir', str(work), '--cfg-options',
+                      'train_cfg.max_iters=3',
+                      'default_hooks.logger.interval=1000'], tool_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == 'model:    ToyRegressor'
+    assert f'work dir: {work}' in proc.stdout
+    assert 'System environment' not in proc.stdout
+    assert 'Config:' not in proc.stdout
+    logged = [i for i, line in enumerate(lines) if '(train)' in line]
+    assert logged, proc.stdout
+    assert '[ 1/' in lines[logged[0]] or '[1/' in lines[logged[0]]
+    assert 'eta: ' in lines[logged[0]]
+    assert logged[0] < 15, proc.stdout  # the summary and a few warnings
+    logs = ''.join(open(p).read() for p in glob.glob(
+        osp.join(work, '*', '*.log')))
+    assert 'System environment' in logs and 'Config:' in logs

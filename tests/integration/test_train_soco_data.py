@@ -98,8 +98,8 @@ def train_tool():
 def test_amp_switch_in_the_config(options, amp):
     import torch
     train = train_tool()
-    cfg = train.load_config(train.parse_args(
-        [osp.join(REPO, CONFIG), *options]))
+    from mmsoco.engine.train_config import load_config
+    cfg = load_config(train.parse_args([osp.join(REPO, CONFIG), *options]))
     expected = ('OptimWrapper' if not amp else 'AmpOptimWrapper'
                 if torch.cuda.is_available() else 'CPUAmpOptimWrapper')
     assert cfg.optim_wrapper.type == expected
