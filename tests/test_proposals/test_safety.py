@@ -85,6 +85,29 @@ def test_the_lock_of_a_killed_run_is_taken_over(images, tmp_path, capsys):
         capsys.readouterr().err
 
 
+def test_a_worker_outliving_its_killed_run_does_not_hold_the_lock(tmp_path):
+    """The run forks a child (as it forks its workers) and is killed; the
+    child lives on, and the lock is free all the same."""
+    lock = str(tmp_path / 'store.lock')
+    script = ('import os, signal, time; '
+              'from mmsoco.proposals.runner.lock import RunLock; '
+              f'RunLock({lock!r}, "run").acquire(); '
+              'child = os.fork()\n'
+              'if child == 0:\n'
+              '    time.sleep(60); os._exit(0)\n'
+              'print(child, flush=True); os.kill(os.getpid(), signal.SIGKILL)')
+    r = subprocess.run([sys.executable, '-c', script], timeout=120,
+                       capture_output=True, text=True)
+    assert r.returncode == -9, r.stderr
+    child = int(r.stdout)
+    try:
+        os.kill(child, 0)  # the orphan still runs ...
+        assert holder_of(lock) is None  # ... and holds nothing
+        RunLock(lock, 'run').acquire().release()
+    finally:
+        os.kill(child, 9)
+
+
 def test_a_lock_file_that_is_not_ours_is_never_touched(images, tmp_path):
     out = str(tmp_path / 'store')
     with open(out + '.lock', 'w') as f:

@@ -7,6 +7,10 @@ a second live run is refused at once with one line naming the holder. On a
 file system without ``flock`` the PID is checked instead (same host: is the
 process alive; another host: held). A lock file is removed by its holder on
 release; a file of that name that is not such a lock is never touched.
+
+A forked child (a proposals worker) does not keep its parent's lock: the
+lock's descriptor is closed in every child at fork, so a worker that
+outlives a killed run for a moment does not hold the run's output.
 """
 import errno
 import fcntl
@@ -25,6 +29,20 @@ _NO_FLOCK = (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL)
 # "being taken" rather than busy (seen: two shards finishing together, one
 # refused while the other's merge lock was still empty)
 STARTING_GRACE_S = 5.0
+# descriptors of the locks this process holds, closed in forked children
+_HELD = set()
+
+
+def _close_held_in_child() -> None:
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 class LockBusy(RuntimeError):
@@ -135,6 +153,7 @@ class RunLock:
                 os.pwrite(fd, json.dumps(rec).encode(), 0)
                 os.fsync(fd)
                 self.fd, fd = fd, None
+                _HELD.add(self.fd)
                 return self
             except FileNotFoundError:
                 continue
@@ -151,6 +170,7 @@ class RunLock:
                 os.unlink(self.path)
         except OSError:
             pass
+        _HELD.discard(self.fd)
         os.close(self.fd)
         self.fd = None
 
