@@ -94,7 +94,7 @@ def test_a_worker_outliving_its_killed_run_does_not_hold_the_lock(tmp_path):
               f'RunLock({lock!r}, "run").acquire(); '
               'child = os.fork()\n'
               'if child == 0:\n'
-              '    time.sleep(60); os._exit(0)\n'
+              '    os.closerange(0, 3); time.sleep(60); os._exit(0)\n'
               'print(child, flush=True); os.kill(os.getpid(), signal.SIGKILL)')
     r = subprocess.run([sys.executable, '-c', script], timeout=120,
                        capture_output=True, text=True)
