@@ -22,6 +22,7 @@ R18-FPN of the config). Runs are reused when found complete in their work
 dir, and an interrupted run resumes from its last checkpoint.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -206,7 +207,11 @@ def finetune_curve(world_dir: str, init: Optional[str], seed: int,
                              f'{len(report.unexpected)} unexpected, '
                              f'{len(report.shape_mismatch)} of another shape')
         loaded, exported = report.num_loaded, len(export.state_dict)
-    runner.train()
+    # pycocotools prints its summary table at every evaluation point: it
+    # goes to the run's log, the caller prints the curve
+    with open(osp.join(work_dir, 'finetune.log'), 'a',
+              encoding='utf-8') as log, contextlib.redirect_stdout(log):
+        runner.train()
     curve = _read_curve(work_dir)
     missing = [p for p in points if str(p) not in curve]
     if missing:
