@@ -1,6 +1,7 @@
 # Few-label detection on a mini world (docs/mini_world_detection.md):
-# Faster R-CNN with the ResNet-18 FPN of configs/soco_r18_fpn_1xb4-12iter_demo.py
-# (128-channel FPN with BN, 4conv1fc box head 128 / 512 with BN), fine-tuned
+# Faster R-CNN with the ResNet-18 FPN of the R18 pretraining configs
+# (configs/soco_r18_fpn_1xb4-12iter_demo.py: 128-channel FPN with BN,
+# 4conv1fc box head 128 / 512 with BN), fine-tuned
 # on the world's labelled train split at its own image size (~128 px) and
 # evaluated on val (COCO box AP). It is the coco_tiny transfer config
 # without the mask branch, sized for small images:
@@ -12,11 +13,9 @@
 #   image on P2, a level the pretraining used for small boxes only;
 # - CPU-sized RoI work (the 4conv1fc head dominates the cost): 64 sampled
 #   RoIs per image in training, 100 proposals per image at test.
-# benchmarks/mini_world_detection.py sets the data, the image size (from
-# the world's world.json), the widths of the pretrained export, the
-# iterations and the evaluation points; by hand:
-#   python tools/train.py configs/transfer/faster-rcnn_r18_fpn_mini-world.py \
-#       --cfg-options model.init_cfg.checkpoint=EXPORT data_root=WORLD/
+# Run it through benchmarks/mini_world_detection.py, which sets the data and
+# its classes (from the world's JSON), the image size (world.json), the
+# widths of the pretrained export, the iterations and the evaluation points.
 _base_ = './mask-rcnn_r18_fpn_soco_coco-tiny.py'
 
 data_root = 'data/mini_world/'
@@ -73,11 +72,13 @@ test_evaluator = val_evaluator
 
 max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
-# batch 8, LR 0.02 (mmdet's 0.02 at batch 16, doubled for a short run:
-# see docs/mini_world_detection.md), 30 warm-up iterations, one step at 3/4
+# batch 4 at LR 0.02 (mmdet's 0.02 is for batch 16: 4x that per image, for
+# a short run that random initialisation must also learn from; see
+# docs/mini_world_detection.md), 20 warm-up iterations, x0.1 at 3/4 (the
+# schedule mmsoco.transfer.recipes.set_max_iters gives any length)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=30),
+         end=20),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
          milestones=[int(max_iters * 0.75)], gamma=0.1)
 ]
