@@ -4,6 +4,7 @@ from .check import (TransferMismatchError, TransferReport, arch_of_detector,
                     compare, load_transfer_weights)
 from .convert import (C4, FPN, Export, ExportError, detect_arch,
                       export_map_from_meta, to_detectron2, to_mmdet)
+from .export_widths import detector_widths
 from .io import (check_export_target, export_checkpoint, load_export,
                  read_checkpoint, save_export)
 from .errors import StageError
@@ -13,7 +14,7 @@ __all__ = [
     'C4', 'FPN', 'Export', 'ExportError', 'ResLayerExtraNorm', 'StageError',
     'TransferMismatchError', 'TransferPretrained', 'TransferReport',
     'arch_of_detector', 'check_export_target', 'compare', 'detect_arch',
-    'export_checkpoint', 'export_map_from_meta', 'load_export',
-    'load_transfer_weights', 'read_checkpoint', 'save_export',
+    'detector_widths', 'export_checkpoint', 'export_map_from_meta',
+    'load_export', 'load_transfer_weights', 'read_checkpoint', 'save_export',
     'to_detectron2', 'to_mmdet'
 ]
