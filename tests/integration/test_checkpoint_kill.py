@@ -23,7 +23,7 @@ import torch
 
 from mmsoco.engine.atomic_checkpoints import is_complete
 
-from ..conftest import REPO
+from ..helpers import REPO
 from .test_launch_dist import TOY_CONFIG
 from .test_train_cli import TRAIN, run_train
 

@@ -10,7 +10,7 @@ import os.path as osp
 import pytest
 import torch
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.mini_world_tiny import write_tiny_world
 from tests.soco_tiny import tiny_soco_cfg
 from tests.test_transfer.test_export import save_pretrain_ckpt

@@ -3,7 +3,7 @@ the type, exit status 2, and the payload never runs."""
 import subprocess
 import sys
 
-from ..conftest import REPO
+from ..helpers import REPO
 from ..test_utils.test_checkpoint_load import (PAYLOAD_TYPE,
                                               write_payload_checkpoint)
 from .test_export_cli import EXPORT

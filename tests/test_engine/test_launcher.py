@@ -12,7 +12,7 @@ from mmsoco.engine.launcher import (LAUNCHERS, check_launcher,
                                     check_launcher_env)
 from mmsoco.engine.train_errors import UsageError
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 
 def test_launcher_env_check_accepts_a_launched_process():

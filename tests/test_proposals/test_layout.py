@@ -5,7 +5,7 @@ import ast
 import glob
 import os.path as osp
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 PKG = osp.join(REPO, 'mmsoco', 'proposals')
 ROOMS = ('algorithm', 'store', 'runner')

@@ -236,7 +236,7 @@ def test_overwrite_replaces_only_the_store_s_own_files(images, tmp_path,
     """``generate_proposals.py IMG OUT --overwrite`` over a store that also
     holds a user's file (or folder) refuses in one line naming it and
     changes nothing; once it is moved out, the store is replaced."""
-    from ..conftest import REPO
+    from ..helpers import REPO
     out = str(tmp_path / 'store')
     generate_store(images, out, scale=200, progress=False)
     ours = sorted(os.listdir(out))

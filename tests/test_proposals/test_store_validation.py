@@ -12,7 +12,7 @@ import pytest
 
 from mmsoco.proposals import ProposalStore, StoreError, write_store
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 TOOL = osp.join(REPO, 'tools', 'analyze_proposals.py')
 
