@@ -70,8 +70,8 @@ def patch_atomic_checkpoints():
     kill in between leaves no complete checkpoint to resume from. Checkpoints
     are written to a temporary name, fsynced and renamed; old ones go only
     after the new one and ``last_checkpoint`` are complete
-    (mmsoco/engine/atomic_checkpoints.py)."""
-    from mmsoco.engine import atomic_checkpoints
+    (mmsoco/utils/atomic_checkpoints.py)."""
+    from mmsoco.utils import atomic_checkpoints
     atomic_checkpoints.install()
 
 

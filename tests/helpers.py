@@ -171,6 +171,9 @@ def last_cosine_step(T, peak=1.0, eta_min=1e-6):
 
 
 # ------------------------------------- checkpoints of before (tests/data)
+EXPORT = osp.join(REPO, 'tools', 'export_weights.py')
+
+
 OLD_KEYS = osp.join(REPO, 'tests', 'data', 'pre_momentum_target_keys.json')
 
 
@@ -276,3 +279,24 @@ def assert_transferred(det, online, pairs):
                 det_sd[dst_prefix + k[len(src_prefix):]], v, rtol=0, atol=0)
             checked += 1
     return checked
+
+
+# how pickle names the payload's callable (``open`` is ``io.open``)
+PAYLOAD_TYPE = f'{open.__module__}.{open.__qualname__}'
+
+
+class Payload:
+    """Unpickling it calls ``open(marker, 'w')``: creates a file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def write_payload_checkpoint(path, marker):
+    """A checkpoint that looks like mmsoco's, with a payload in its meta."""
+    torch.save(dict(state_dict=dict(weight=torch.ones(2)),
+                    meta=dict(iter=3, note=Payload(marker))), str(path))
+    return str(path)

@@ -146,3 +146,16 @@ def test_config_text_formatted_once_per_contents(monkeypatch):
     changed = cfg.pretty_text
     assert len(calls) == 2 and 'max_iters=7' in changed
     assert Config.fromstring(changed, '.py').train_cfg.max_iters == 7
+
+
+@pytest.mark.parametrize('module', [
+    'mmsoco.registry', 'mmsoco.transfer', 'mmsoco.models', 'mmsoco.engine',
+    'mmsoco.datasets', 'mmsoco.evaluation', 'mmsoco.proposals'])
+def test_each_subpackage_imports_first_in_a_fresh_interpreter(module):
+    """The patches applied right after mmengine's import must not import a
+    module that is itself still being imported (a package that imports
+    mmengine first, e.g. the registry, once saw a partial mmsoco.registry)."""
+    proc = subprocess.run([sys.executable, '-c', f'import {module}'],
+                          cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=REPO))
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -5,7 +5,7 @@ import shlex
 from typing import Optional, Sequence
 
 from mmsoco.utils.checkpoint_load import looks_like_checkpoint
-from .atomic_checkpoints import latest_checkpoint
+from mmsoco.utils.atomic_checkpoints import latest_checkpoint
 from .train_errors import UsageError
 
 

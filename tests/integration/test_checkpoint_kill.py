@@ -21,11 +21,9 @@ import time
 import pytest
 import torch
 
-from mmsoco.engine.atomic_checkpoints import is_complete
+from mmsoco.utils.atomic_checkpoints import is_complete
 
-from ..helpers import REPO
-from .test_launch_dist import TOY_CONFIG
-from .test_train_cli import TRAIN, run_train
+from ..helpers import REPO, TOY_CONFIG, TRAIN, run_train
 
 MAX_ITERS = 4
 KILLED_AT = 3  # the checkpoint being saved when the kill comes
@@ -36,7 +34,7 @@ HELD_RUN = textwrap.dedent('''
     import runpy, sys, time
     moment, ready, *argv = sys.argv[1:]
     import mmsoco
-    from mmsoco.engine import atomic_checkpoints as ac
+    from mmsoco.utils import atomic_checkpoints as ac
 
     def hold():
         open(ready, 'w').close()

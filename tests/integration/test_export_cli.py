@@ -10,10 +10,8 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO, save_pretrain_ckpt
+from tests.helpers import EXPORT, REPO, save_pretrain_ckpt
 from tests.soco_tiny import tiny_soco_cfg
-
-EXPORT = osp.join(REPO, 'tools', 'export_weights.py')
 
 
 @pytest.fixture(scope='module')

@@ -10,10 +10,9 @@ import os.path as osp
 import pytest
 import torch
 
-from tests.helpers import REPO
+from tests.helpers import REPO, save_pretrain_ckpt
 from tests.mini_world_tiny import write_tiny_world
 from tests.soco_tiny import tiny_soco_cfg
-from tests.test_transfer.test_export import save_pretrain_ckpt
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'

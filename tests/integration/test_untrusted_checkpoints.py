@@ -3,12 +3,9 @@ the type, exit status 2, and the payload never runs."""
 import subprocess
 import sys
 
-from ..helpers import REPO
-from ..test_utils.test_checkpoint_load import (PAYLOAD_TYPE,
-                                              write_payload_checkpoint)
-from .test_export_cli import EXPORT
-from .test_launch_dist import TOY_CONFIG
-from .test_train_cli import assert_one_line_error, run_train
+from ..helpers import (EXPORT, PAYLOAD_TYPE, REPO, TOY_CONFIG,
+                       assert_one_line_error, run_train,
+                       write_payload_checkpoint)
 
 
 def test_resume_from_a_payload(tmp_path, tool_env):

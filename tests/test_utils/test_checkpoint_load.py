@@ -13,26 +13,7 @@ from mmsoco.utils.checkpoint_load import (CheckpointFileError,
                                           load_checkpoint_file,
                                           looks_like_checkpoint)
 
-
-# how pickle names the payload's callable (``open`` is ``io.open``)
-PAYLOAD_TYPE = f'{open.__module__}.{open.__qualname__}'
-
-
-class Payload:
-    """Unpickling it calls ``open(marker, 'w')``: creates a file."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
-def write_payload_checkpoint(path, marker):
-    """A checkpoint that looks like mmsoco's, with a payload in its meta."""
-    torch.save(dict(state_dict=dict(weight=torch.ones(2)),
-                    meta=dict(iter=3, note=Payload(marker))), str(path))
-    return str(path)
+from ..helpers import PAYLOAD_TYPE, write_payload_checkpoint
 
 
 @pytest.fixture

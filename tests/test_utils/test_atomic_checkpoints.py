@@ -1,11 +1,11 @@
-"""mmsoco.engine.atomic_checkpoints: complete files under final names, and
+"""mmsoco.utils.atomic_checkpoints: complete files under final names, and
 the checkpoint a resume takes."""
 import os
 
 import pytest
 import torch
 
-from mmsoco.engine import atomic_checkpoints as ac
+from mmsoco.utils import atomic_checkpoints as ac
 
 
 def save(path, value=1.0):
