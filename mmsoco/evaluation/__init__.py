@@ -2,6 +2,8 @@
 from .box_knn_probe import BoxKNNProbe
 from .box_probe_dataset import BoxProbeDataset
 from .box_probe_val_loop import BoxProbeValLoop
+from .few_label import (box_features, draw_shots, few_label_accuracies,
+                        logistic_regression, recompute_bn_statistics)
 from .knn import (classification_accuracy, knn_class_scores, knn_evaluate,
                   mean_pairwise_cosine)
 from .probe_arch import probe_arch
@@ -13,5 +15,7 @@ __all__ = [
     'BoxKNNProbe', 'BoxProbeDataset', 'BoxProbeValLoop', 'ProbeNet',
     'classification_accuracy', 'eval_mode', 'knn_class_scores',
     'knn_evaluate', 'mean_pairwise_cosine', 'probe_arch', 'ProbeInputError',
-    'load_probe_net', 'model_from_config', 'run_probe', 'summary_line'
+    'load_probe_net', 'model_from_config', 'run_probe', 'summary_line',
+    'box_features', 'draw_shots', 'few_label_accuracies',
+    'logistic_regression', 'recompute_bn_statistics'
 ]

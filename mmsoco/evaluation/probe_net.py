@@ -120,7 +120,15 @@ class ProbeNet(nn.Module):
     # --------------------------------------------------------- features
     def forward(self, img: Tensor, boxes: Tensor) -> Dict[str, Tensor]:
         """One uint8 RGB image (3, H, W) and its (K, 4) boxes in its pixels
-        -> float32 CPU features per name (K rows each)."""
+        -> float32 CPU features per name (K rows each), with every module
+        in eval mode (BN on its running statistics) and no gradients."""
+        with eval_mode(self):
+            return self.box_features(img, boxes)
+
+    def box_features(self, img: Tensor, boxes: Tensor) -> Dict[str, Tensor]:
+        """:meth:`forward` in the modules' current modes (what
+        :func:`~mmsoco.evaluation.recompute_bn_statistics` runs with BN in
+        training mode)."""
         device = next(self.backbone.parameters()).device
         mean, std = self.mean.to(device), self.std.to(device)
         x = (img[None].to(device).float() - mean) / std
@@ -129,24 +137,23 @@ class ProbeNet(nn.Module):
         x = F.pad(x, (0, -w % d, 0, -h % d))
         boxes = boxes.float().to(x.device).reshape(-1, 4)
         rois = boxes_to_rois(boxes[None])
-        with eval_mode(self):
-            if self.is_c4:
-                c4 = self.backbone(x)[-1]
-                res5 = self.shared_head(self.roi_pooler([c4], rois, 0))
-                return dict(head=res5.mean((2, 3)).float().cpu())
-            stages = self.backbone(x)
-            feats = self.neck(stages)
-            levels = assign_levels(boxes, self.level_thresholds)
-            levels = levels.clamp(max=len(feats) - 1)
-            pooled = None
-            for lvl in levels.unique().tolist():
-                index = (levels == lvl).nonzero(as_tuple=True)[0]
-                part = self.roi_pooler(feats, rois[index], lvl)
-                if pooled is None:
-                    pooled = part.new_zeros((len(boxes), ) + part.shape[1:])
-                pooled[index] = part
-            head = self.bbox_head(pooled)
-            c5 = self.c5_pooler([stages[-1]], rois, 0).mean((2, 3))
+        if self.is_c4:
+            c4 = self.backbone(x)[-1]
+            res5 = self.shared_head(self.roi_pooler([c4], rois, 0))
+            return dict(head=res5.mean((2, 3)).float().cpu())
+        stages = self.backbone(x)
+        feats = self.neck(stages)
+        levels = assign_levels(boxes, self.level_thresholds)
+        levels = levels.clamp(max=len(feats) - 1)
+        pooled = None
+        for lvl in levels.unique().tolist():
+            index = (levels == lvl).nonzero(as_tuple=True)[0]
+            part = self.roi_pooler(feats, rois[index], lvl)
+            if pooled is None:
+                pooled = part.new_zeros((len(boxes), ) + part.shape[1:])
+            pooled[index] = part
+        head = self.bbox_head(pooled)
+        c5 = self.c5_pooler([stages[-1]], rois, 0).mean((2, 3))
         return dict(head=head.float().cpu(), c5=c5.float().cpu())
 
     def probe_batch(self, data_batch: dict) -> List[dict]:
