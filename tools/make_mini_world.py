@@ -5,6 +5,7 @@ COCO-format data set with exact boxes and masks.
     python tools/make_mini_world.py OUT [--seed 0] [--images 2000]
         [--train 300] [--val 300] [--size 128] [--objects 2 8]
         [--obj-size 12 64] [--backgrounds DIR] [--stamps DIR]
+        [--preview PNG]
 
 OUT gets unlabeled/ (pretraining images), train/ and val/ (labelled),
 annotations/{unlabeled,train,val}.json and world.json (every setting).
@@ -36,6 +37,8 @@ def parse_args(argv=None):
                    help='object size, sqrt(area) in px (log-uniform)')
     p.add_argument('--backgrounds', default=coco_tiny_root(),
                    help='folder of background photos (default: coco_tiny)')
+    p.add_argument('--preview', metavar='PNG',
+                   help='also draw samples of each split into PNG')
     p.add_argument('--stamps', default=None,
                    help='stamp tree (default: the Debian package\'s)')
     return p.parse_args(argv)
@@ -45,8 +48,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmsoco.datasets.mini_world import (STAMPS_ROOT, CompositeSettings,
                                             StampsMissingError,
-                                            WorldInputError, make_world,
-                                            world_plan)
+                                            WorldInputError, draw_samples,
+                                            make_world, world_plan)
     bad = [(k, v) for k, v in (('--images', args.images),
                                ('--train', args.train), ('--val', args.val))
            if v < 1]
@@ -71,6 +74,8 @@ def main(argv=None) -> int:
             old.pop('instances', None)
             if old == plan:
                 print(f'{args.out}: this world is already complete')
+                if args.preview:
+                    draw_samples(args.out, args.preview)
                 return 0
             print(f'error: {args.out} holds a different world (world.json); '
                   'give another OUT or remove it', file=sys.stderr)
@@ -85,6 +90,8 @@ def main(argv=None) -> int:
     except (StampsMissingError, WorldInputError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    if args.preview:
+        draw_samples(args.out, args.preview)
     print(f'mini world in {args.out}: ' + ', '.join(
         f'{s} {plan["counts"][s]} images / {n} objects'
         for s, n in plan['instances'].items())

@@ -4,6 +4,7 @@ COCO-format data set (see docs/mini_world.md)."""
 from .composite import (CompositeSettings, background_crop, compose,
                         instance_annotations, mask_to_rle, paste,
                         rle_to_mask, transform_stamp)
+from .preview import draw_samples
 from .stamps import (STAMPS_PACKAGE, STAMPS_ROOT, StampsMissingError,
                      load_stamp, split_stamps, stamp_catalogue)
 from .writer import (SPLITS, WorldInputError, make_world, render_image,
@@ -14,5 +15,6 @@ __all__ = [
     'instance_annotations', 'mask_to_rle', 'paste', 'rle_to_mask',
     'transform_stamp', 'STAMPS_PACKAGE', 'STAMPS_ROOT', 'StampsMissingError',
     'load_stamp', 'split_stamps', 'stamp_catalogue', 'SPLITS',
-    'WorldInputError', 'make_world', 'render_image', 'world_plan'
+    'WorldInputError', 'make_world', 'render_image', 'world_plan',
+    'draw_samples'
 ]
