@@ -304,6 +304,12 @@ def main(argv=None) -> int:
                 for a in args.algos}
     table_in.update({f'{a} {args.iters} it': probes[a] for a in args.algos})
     print('\n' + probe_table(table_in))
+    for init, runs in table_in.items():
+        cos = [r['mean_cos'] for r in runs if 'mean_cos' in r]
+        if cos:
+            print(f'{init}: mean cosine between val boxes (collapse: near '
+                  '1) ' + ', '.join(f'{n} {np.mean([c[n] for c in cos]):.3f}'
+                                    for n in cos[0]))
     summary = dict(args=vars(args), curves=curves,
                    random_level=random_level, steps=clock.steps)
     parts = []

@@ -142,8 +142,14 @@ def few_label(args, net, dataset) -> int:
         print(f'{feat:>5} {clf:>6} {n or "all":>4} labels/class: top1 '
               f'{np.mean(accs):.4f} +- {np.std(accs):.4f} '
               f'({len(accs)} draws)')
+    from mmsoco.evaluation import mean_pairwise_cosine
+    cos = {name: mean_pairwise_cosine(f)
+           for name, f in feats['query']['feats'].items()}
+    print('mean cosine between query boxes (near 1 = collapsed): '
+          + ', '.join(f'{n} {c:.3f}' for n, c in cos.items()))
     if args.out:
         atomic_write(args.out, json.dumps(dict(
+            mean_cos=cos,
             model=args.model, random=args.random, seed=args.seed,
             recompute_bn=args.recompute_bn,
             num_bank=len(feats['bank']['labels']),
