@@ -1,8 +1,8 @@
 # InsLoc on the mini detection world (docs/mini_world.md): the ResNet-18
 # FPN of the R18 family (128-channel FPN, 4conv1fc head 128 / 512), copy-
 # paste composites on a 128 px canvas (the world's image side), the
-# recipe's SGD at LR 0.03 per 256 images (x batch / 256: 0.00375 at batch
-# 32), per-iteration cosine to 0, plain BN, a 4,096-key queue.
+# recipe's SGD at LR 0.03 per 256 images (x batch / 256: 0.001875 at
+# batch 16), per-iteration cosine to 0, plain BN, a 4,096-key queue.
 #   python tools/make_mini_world.py data/mini_world
 #   python tools/train.py configs/insloc_r18_fpn_mini-world.py
 _base_ = [
@@ -15,9 +15,9 @@ _base_ = [
 data_root = 'data/mini_world/unlabeled'
 image_size = 128  # the world's image side (world.json image_size)
 
-batch_size = 32  # LR = 0.03 x batch_size / 256
+batch_size = 16  # LR = 0.03 x batch_size / 256
 num_workers = 1
-max_iters = 600
+max_iters = 300
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
