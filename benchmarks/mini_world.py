@@ -252,7 +252,7 @@ def probe_table(results) -> str:
     return '\n'.join(lines)
 
 
-def plot_curves(curves, random_level, path) -> None:
+def plot_curves(curves, random_level, path, chance=None) -> None:
     from matplotlib.figure import Figure
 
     from mmsoco.engine.hooks import save_figure
@@ -264,6 +264,9 @@ def plot_curves(curves, random_level, path) -> None:
                 marker='o', color=f'C{i}', label=algo)
         ax.axhline(random_level[algo], color=f'C{i}', ls=':', lw=0.8,
                    label=f'random init ({algo} network)')
+    if chance:
+        ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
+    ax.set_ylim(bottom=0)
     ax.set(xlabel='pretraining iterations',
            ylabel='probe@5 top-1 (%, k-NN, head)',
            title='mini world: few-label box probe')
@@ -345,7 +348,8 @@ def main(argv=None) -> int:
                 ' (no benchmarks/mini_world_detection.py)')
         parts.append(part)
     png = osp.join(args.work_dir, 'probe_vs_iterations.png')
-    plot_curves(curves, random_level, png)
+    classes = len(_read(osp.join(world, 'world.json'))['categories'])
+    plot_curves(curves, random_level, png, 100 / classes)
     load1 = os.getloadavg()
     print('\n| step | wall s | CPU s | load (1 min) |\n|---|---|---|---|')
     for s in clock.steps:
