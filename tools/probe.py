@@ -20,6 +20,14 @@ boxes) and the mean cosine between query boxes (near 1 = collapsed); the
 last line is a one-line summary. While the boxes are embedded, a progress
 line (images done, time per image, ETA) goes to stderr every 10 s. See
 docs/probe.md.
+
+Few-label mode (--shots, needs a bank): N labelled bank boxes per class
+(0 = all), drawn --draws times (the same draws for every network probed
+with the same --draw-seed), classify the query boxes by the weighted k-NN
+and by a logistic regression; prints mean and spread per feature,
+classifier and N, and --out writes every draw's accuracy (JSON).
+--recompute-bn: BN statistics recomputed on the bank images first (for
+random initialisation). See docs/mini_world.md.
 """
 import argparse
 import json
@@ -53,6 +61,15 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', action='store_true',
                    help='also print the metrics as one JSON line')
+    p.add_argument('--shots', type=int, nargs='+', default=None,
+                   help='few-label mode: labelled bank boxes per class '
+                   '(0 = all), e.g. 1 5 10 0')
+    p.add_argument('--draws', type=int, default=10,
+                   help='label draws per --shots value')
+    p.add_argument('--draw-seed', type=int, default=0)
+    p.add_argument('--recompute-bn', action='store_true',
+                   help='recompute BN statistics on the bank images first')
+    p.add_argument('--out', help='few-label mode: write every draw (JSON)')
     return p.parse_args(argv)
 
 
@@ -61,6 +78,10 @@ def main(argv=None) -> int:
     if (args.bank_ann is None) != (args.bank_images is None):
         print('error: --bank-ann and --bank-images go together',
               file=sys.stderr)
+        return 2
+    if (args.shots or args.recompute_bn) and args.bank_ann is None:
+        print('error: --shots and --recompute-bn need a bank (--bank-ann, '
+              '--bank-images)', file=sys.stderr)
         return 2
 
     import mmsoco  # noqa: F401  (compat patches, registries)
@@ -86,6 +107,12 @@ def main(argv=None) -> int:
     except (ProbeInputError, ThreadSettingError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    if args.recompute_bn:
+        from mmsoco.evaluation import recompute_bn_statistics
+        used = recompute_bn_statistics(net, dataset, 'bank')
+        print(f'BN statistics recomputed on {used} bank images')
+    if args.shots:
+        return few_label(args, net, dataset)
     metrics = run_probe(net, dataset, args.k, args.temperature,
                         args.min_per_class)
     for key, value in metrics.items():
@@ -94,6 +121,39 @@ def main(argv=None) -> int:
         print(json.dumps(metrics, sort_keys=True))
     name = f'{osp.basename(args.model)}{" random" if args.random else ""}'
     print(summary_line(metrics, name))
+    return 0
+
+
+def few_label(args, net, dataset) -> int:
+    import numpy as np
+
+    from mmsoco.evaluation import box_features, few_label_accuracies
+    from mmsoco.utils.atomic import atomic_write
+    feats = box_features(net, dataset)
+    rows = few_label_accuracies(
+        feats, args.shots, args.draws, args.draw_seed, k=args.k,
+        temperature=args.temperature,
+        num_classes=len(dataset.metainfo['classes']))
+    groups = {}
+    for r in rows:
+        groups.setdefault((r['feature'], r['classifier'], r['shots']),
+                          []).append(r['top1'])
+    for (feat, clf, n), accs in groups.items():
+        print(f'{feat:>5} {clf:>6} {n or "all":>4} labels/class: top1 '
+              f'{np.mean(accs):.4f} +- {np.std(accs):.4f} '
+              f'({len(accs)} draws)')
+    from mmsoco.evaluation import mean_pairwise_cosine
+    cos = {name: mean_pairwise_cosine(f)
+           for name, f in feats['query']['feats'].items()}
+    print('mean cosine between query boxes (near 1 = collapsed): '
+          + ', '.join(f'{n} {c:.3f}' for n, c in cos.items()))
+    if args.out:
+        atomic_write(args.out, json.dumps(dict(
+            mean_cos=cos,
+            model=args.model, random=args.random, seed=args.seed,
+            recompute_bn=args.recompute_bn,
+            num_bank=len(feats['bank']['labels']),
+            num_query=len(feats['query']['labels']), rows=rows)))
     return 0
 
 

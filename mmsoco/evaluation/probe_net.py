@@ -122,7 +122,15 @@ class ProbeNet(nn.Module):
     # --------------------------------------------------------- features
     def forward(self, img: Tensor, boxes: Tensor) -> Dict[str, Tensor]:
         """One uint8 RGB image (3, H, W) and its (K, 4) boxes in its pixels
-        -> float32 CPU features per name (K rows each)."""
+        -> float32 CPU features per name (K rows each), with every module
+        in eval mode (BN on its running statistics) and no gradients."""
+        with eval_mode(self):
+            return self.box_features(img, boxes)
+
+    def box_features(self, img: Tensor, boxes: Tensor) -> Dict[str, Tensor]:
+        """:meth:`forward` in the modules' current modes (what
+        :func:`~mmsoco.evaluation.recompute_bn_statistics` runs with BN in
+        training mode)."""
         device = next(self.backbone.parameters()).device
         mean, std = self.mean.to(device), self.std.to(device)
         x = (img[None].to(device).float() - mean) / std
@@ -131,15 +139,14 @@ class ProbeNet(nn.Module):
         x = F.pad(x, (0, -w % d, 0, -h % d))
         boxes = boxes.float().to(x.device).reshape(-1, 4)
         rois = boxes_to_rois(boxes[None])
-        with eval_mode(self):
-            if self.is_c4:
-                c4 = self.backbone(x)[-1]
-                res5 = self.shared_head(self.roi_extractor([c4], rois))
-                return dict(head=res5.mean((2, 3)).float().cpu())
-            stages = self.backbone(x)
-            feats = self.neck(stages)[:self.roi_extractor.num_levels]
-            head = self.bbox_head(self.roi_extractor(feats, rois))
-            c5 = self.c5_pooler([stages[-1]], rois).mean((2, 3))
+        if self.is_c4:
+            c4 = self.backbone(x)[-1]
+            res5 = self.shared_head(self.roi_extractor([c4], rois))
+            return dict(head=res5.mean((2, 3)).float().cpu())
+        stages = self.backbone(x)
+        feats = self.neck(stages)[:self.roi_extractor.num_levels]
+        head = self.bbox_head(self.roi_extractor(feats, rois))
+        c5 = self.c5_pooler([stages[-1]], rois).mean((2, 3))
         return dict(head=head.float().cpu(), c5=c5.float().cpu())
 
     def probe_batch(self, data_batch: dict) -> List[dict]:

@@ -1,0 +1,376 @@
+"""Does pretraining teach? SoCo and InsLoc against random initialisation on
+the mini detection world (docs/mini_world.md), with the project's tools end
+to end.
+
+    python benchmarks/mini_world.py [--quick] [--world DIR]
+        [--work-dir work_dirs/mini_world] [--algos soco insloc]
+        [--seeds 0 1 2] [--iters 300] [--batch 16] [--draws 10]
+        [--device cpu]
+
+1. world: tools/make_mini_world.py WORK/world (or --world DIR, reused);
+2. per algorithm and pretraining seed: tools/generate_proposals.py on
+   unlabeled/ (SoCo; --filter small_objects --scale 100 --min-size 20), tools/train.py configs/<algo>_r18_fpn_mini-world.py
+   --iters N (checkpoints at N/4, N/2, 3N/4, N), tools/export_weights.py;
+3. frozen few-label box probe (tools/probe.py --shots 1 5 10 0): labels
+   drawn from train/ boxes, val/ boxes classified, k-NN and logistic
+   regression on the box head's and C5's features, --draws label draws;
+   random initialisation per seed with BN statistics recomputed on the
+   train images (--recompute-bn);
+4. few-label detection (benchmarks/mini_world_detection.py, when present):
+   Faster R-CNN fine-tuned on train/ from each export and from random
+   init, AP50 on val/ at 4 points, area under that curve;
+5. paired bootstrap 95 % CIs of pretrained minus random (pairs: pretraining
+   seed x label draw for the probe, seed for detection).
+
+--quick: SoCo only, one seed, the probe only. Every finished step is
+reused when the command is run again (interrupt and rerun). The last line:
+``mini-world: soco probe@5 +X (95% CI lo..hi), detection AUC +Y (lo..hi);
+insloc ...``, where probe@5 is the top-1 accuracy of the k-NN on the box
+head's features with 5 labels per class, in points.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = dict(soco='configs/soco_r18_fpn_mini-world.py',
+               insloc='configs/insloc_r18_fpn_mini-world.py')
+# selective search for 128 px images of 12-64 px objects: SoCo's defaults
+# (scale 300, segments >= 100 px, boxes 0.3-0.8 of the image side) find
+# 19 % of the world's objects at IoU 0.5, these settings 82 %
+# (docs/mini_world.md, proposals)
+PROPOSAL_OPTIONS = ('--filter', 'small_objects', '--scale', '100',
+                    '--min-size', '20')
+SHOTS = (1, 5, 10, 0)
+HEADLINE = dict(feature='head', classifier='knn', shots=5)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--quick', action='store_true',
+                   help='SoCo only, one pretraining seed, the probe only')
+    p.add_argument('--world', help='a world made by tools/make_mini_world.py '
+                   '(default: made in WORK_DIR/world)')
+    p.add_argument('--work-dir', default='work_dirs/mini_world')
+    p.add_argument('--algos', nargs='+', default=['soco', 'insloc'],
+                   choices=sorted(CONFIGS))
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                   help='pretraining (and random-init) seeds')
+    p.add_argument('--iters', type=int, default=300,
+                   help='pretraining iterations (about 4 CPU-seconds each '
+                   'for SoCo at batch 16)')
+    p.add_argument('--batch', type=int, default=16,
+                   help='pretraining batch (the LR follows it by the '
+                   "recipe's rule)")
+    p.add_argument('--draws', type=int, default=10, help='label draws')
+    p.add_argument('--det-iters', type=int, default=400,
+                   help='detection fine-tuning iterations')
+    p.add_argument('--world-images', type=int, nargs=3,
+                   default=[2000, 300, 300],
+                   metavar=('UNLABELED', 'TRAIN', 'VAL'),
+                   help='world size when the world is made here')
+    p.add_argument('--workers', type=int, default=1,
+                   help='data loader workers per pretraining run')
+    p.add_argument('--device', default='cpu')
+    args = p.parse_args(argv)
+    if args.quick:
+        args.algos, args.seeds = ['soco'], args.seeds[:1]
+    return args
+
+
+class Clock:
+    """Wall and CPU seconds (this process and its children) per step."""
+
+    def __init__(self):
+        self.steps = []
+
+    def run(self, name, cmd, env):
+        t0, c0 = time.time(), _cpu()
+        print(f'[mini-world] {name}: {" ".join(cmd[1:])}', flush=True)
+        out = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        self.steps.append(dict(step=name, wall=time.time() - t0,
+                               cpu=_cpu() - c0, load=os.getloadavg()[0]))
+        if out.returncode != 0:
+            tail = '\n'.join(out.stdout.splitlines()[-15:])
+            raise SystemExit(f'error: {name} failed (exit '
+                             f'{out.returncode}):\n{tail}')
+        return out.stdout
+
+
+def _cpu():
+    r = [resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                          resource.RUSAGE_CHILDREN)]
+    return sum(x.ru_utime + x.ru_stime for x in r)
+
+
+def _tool(name):
+    return [sys.executable, osp.join(REPO, 'tools', name)]
+
+
+def _read(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def make_world(args, clock, env) -> str:
+    if args.world:
+        if not osp.isfile(osp.join(args.world, 'world.json')):
+            raise SystemExit(f'error: --world {args.world} has no world.json;'
+                             ' make one with tools/make_mini_world.py')
+        return osp.abspath(args.world)
+    world = osp.join(args.work_dir, 'world')
+    if not osp.isfile(osp.join(world, 'world.json')):
+        u, t, v = args.world_images
+        clock.run('world', _tool('make_mini_world.py') + [
+            world, '--seed', '0', '--images', str(u), '--train', str(t),
+            '--val', str(v)], env)
+    return world
+
+
+def pretrain(args, clock, env, world, algo, seed) -> list:
+    """Exports of the run's 4 checkpoints: [(iteration, path)]."""
+    run = osp.join(args.work_dir, f'{algo}_seed{seed}')
+    done = osp.join(run, 'exports.json')
+    if osp.isfile(done):
+        return _read(done)
+    opts = [f'randomness.seed={seed}',
+            f'train_dataloader.batch_size={args.batch}',
+            f'train_dataloader.num_workers={args.workers}',
+            f'train_dataloader.persistent_workers={args.workers > 0}',
+            f'train_dataloader.dataset.data_root={world}/unlabeled']
+    if algo == 'soco':
+        store = osp.join(args.work_dir, 'proposals')
+        if not osp.isfile(osp.join(store, 'meta.json')):
+            clock.run('proposals', _tool('generate_proposals.py') + [
+                osp.join(world, 'unlabeled'), store, '--workers', '2',
+                *PROPOSAL_OPTIONS], env)
+        opts.append(f'train_dataloader.dataset.proposals={store}')
+    clock.run(f'{algo} seed {seed} pretraining', _tool('train.py') + [
+        osp.join(REPO, CONFIGS[algo]), '--work-dir', run, '--iters',
+        str(args.iters), '--resume', '--cfg-options'] + opts, env)
+    exports = []
+    for name in sorted(os.listdir(run)):
+        if name.startswith('iter_') and name.endswith('.pth'):
+            it = int(name[5:-4])
+            out = osp.join(run, f'export_iter_{it}.pth')
+            if not osp.isfile(out):
+                clock.run(f'{algo} seed {seed} export {it}',
+                          _tool('export_weights.py') + [
+                              osp.join(run, name), out], env)
+            exports.append((it, out))
+    exports.sort()
+    from mmsoco.utils.atomic import atomic_write
+    atomic_write(done, json.dumps(exports))
+    return exports
+
+
+def probe(args, clock, env, world, model, out, random_seed=None) -> dict:
+    if not osp.isfile(out):
+        ann = osp.join(world, 'annotations')
+        size = str(_read(osp.join(world, 'world.json'))['image_size'])
+        cmd = _tool('probe.py') + [
+            model, '--ann', osp.join(ann, 'val.json'), '--images',
+            osp.join(world, 'val'), '--bank-ann', osp.join(ann, 'train.json'),
+            '--bank-images', osp.join(world, 'train'), '--scale', size, size,
+            '--shots', *map(str, SHOTS), '--draws', str(args.draws),
+            '--device', args.device, '--out', out]
+        if random_seed is not None:
+            cmd += ['--random', '--seed', str(random_seed), '--recompute-bn']
+        clock.run(f'probe {osp.basename(out)[:-5]}', cmd, env)
+    return _read(out)
+
+
+def accuracies(result, feature, classifier, shots) -> list:
+    return [r['top1'] for r in sorted(result['rows'],
+                                      key=lambda r: r['draw'])
+            if (r['feature'], r['classifier'], r['shots'])
+            == (feature, classifier, shots)]
+
+
+def _optional(module_path, name):
+    path = osp.join(REPO, module_path)
+    if not osp.isfile(path):
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def ci(a, b):
+    """(mean, lo, hi) in points, or None without the bootstrap module."""
+    try:
+        from mmsoco.evaluation.bootstrap import paired_bootstrap_ci
+    except ImportError:
+        return None
+    return tuple(100 * v for v in paired_bootstrap_ci(a, b))
+
+
+def fmt_ci(c):
+    if c is None:
+        return 'n/a (no mmsoco.evaluation.bootstrap)'
+    return f'{c[0]:+.1f} (95% CI {c[1]:+.1f}..{c[2]:+.1f})'
+
+
+def detection(args, det, world, name, init, seed) -> dict:
+    out = osp.join(args.work_dir, f'det_{name}_seed{seed}.json')
+    if osp.isfile(out):
+        return _read(out)
+    d = args.det_iters
+    print(f'[mini-world] detection {name} seed {seed}', flush=True)
+    curve = det.finetune_curve(
+        world, init, seed, osp.join(args.work_dir, f'det_{name}_seed{seed}'),
+        d, [d // 4, d // 2, 3 * d // 4, d], device=args.device)
+    from mmsoco.utils.atomic import atomic_write
+    atomic_write(out, json.dumps(curve))
+    return curve
+
+
+def probe_table(results) -> str:
+    import numpy as np
+    lines = ['| init | feature | classifier | ' + ' | '.join(
+        f'{n or "all"} labels' for n in SHOTS) + ' |',
+        '|---' * (3 + len(SHOTS)) + '|']
+    for init, runs in results.items():
+        for feat in ('head', 'c5'):
+            for clf in ('knn', 'logreg'):
+                cells = []
+                for n in SHOTS:
+                    acc = [a for r in runs
+                           for a in accuracies(r, feat, clf, n)]
+                    cells.append(f'{100 * np.mean(acc):.1f} +- '
+                                 f'{100 * np.std(acc):.1f}')
+                lines.append(f'| {init} | {feat} | {clf} | '
+                             + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_curves(curves, random_level, path, chance=None) -> None:
+    from matplotlib.figure import Figure
+
+    from mmsoco.engine.hooks import save_figure
+    fig = Figure(figsize=(5.5, 3.8))
+    ax = fig.subplots()
+    for i, (algo, pts) in enumerate(curves.items()):
+        its = sorted(pts)
+        ax.plot([0] + its, [random_level[algo]] + [pts[t] for t in its],
+                marker='o', color=f'C{i}', label=algo)
+        ax.axhline(random_level[algo], color=f'C{i}', ls=':', lw=0.8,
+                   label=f'random init ({algo} network)')
+    if chance:
+        ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
+    ax.set_ylim(bottom=0)
+    ax.set(xlabel='pretraining iterations',
+           ylabel='probe@5 top-1 (%, k-NN, head)',
+           title='mini world: few-label box probe')
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def main(argv=None) -> int:
+    import numpy as np
+    args = parse_args(argv)
+    args.work_dir = osp.abspath(args.work_dir)
+    os.makedirs(args.work_dir, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+    clock, t0, c0, load0 = Clock(), time.time(), _cpu(), os.getloadavg()
+    world = make_world(args, clock, env)
+    probes, randoms, curves, random_level = {}, {}, {}, {}
+    det = None if args.quick else _optional(
+        'benchmarks/mini_world_detection.py', 'mini_world_detection')
+    aucs = {}
+    for algo in args.algos:
+        randoms[algo] = [probe(
+            args, clock, env, world, osp.join(REPO, CONFIGS[algo]),
+            osp.join(args.work_dir, f'probe_random_{algo}_seed{s}.json'), s)
+            for s in args.seeds]
+        probes[algo], points = [], {}
+        for s in args.seeds:
+            exports = pretrain(args, clock, env, world, algo, s)
+            if args.quick:
+                exports = exports[-1:]
+            for it, path in exports:
+                r = probe(args, clock, env, world, path, osp.join(
+                    args.work_dir, f'probe_{algo}_seed{s}_iter{it}.json'))
+                points.setdefault(it, []).append(
+                    np.mean(accuracies(r, **HEADLINE)))
+            probes[algo].append(r)  # the last checkpoint's
+            if det is not None:
+                aucs.setdefault(algo, []).append(
+                    detection(args, det, world, algo, exports[-1][1], s))
+        curves[algo] = {it: 100 * np.mean(v) for it, v in points.items()}
+        random_level[algo] = 100 * np.mean([np.mean(accuracies(r, **HEADLINE))
+                                            for r in randoms[algo]])
+    if det is not None:
+        aucs['random'] = [detection(args, det, world, 'random', None, s)
+                          for s in args.seeds]
+    # ------------------------------------------------------------ report
+    table_in = {f'random ({a} network, BN recomputed)': randoms[a]
+                for a in args.algos}
+    table_in.update({f'{a} {args.iters} it': probes[a] for a in args.algos})
+    print('\n' + probe_table(table_in))
+    for init, runs in table_in.items():
+        cos = [r['mean_cos'] for r in runs if 'mean_cos' in r]
+        if cos:
+            print(f'{init}: mean cosine between val boxes (collapse: near '
+                  '1) ' + ', '.join(f'{n} {np.mean([c[n] for c in cos]):.3f}'
+                                    for n in cos[0]))
+    summary = dict(args=vars(args), curves=curves,
+                   random_level=random_level, steps=clock.steps)
+    parts = []
+    for algo in args.algos:
+        a = [x for r in probes[algo] for x in accuracies(r, **HEADLINE)]
+        b = [x for r in randoms[algo] for x in accuracies(r, **HEADLINE)]
+        c = ci(a, b)
+        summary[f'{algo}_probe5_ci'] = c
+        part = f'{algo} probe@5 {fmt_ci(c)}'
+        if det is not None:
+            from mmsoco.evaluation.curve_area import curve_area
+            area = [100 * curve_area(d['iters'], d['ap50'])
+                    for d in aucs[algo]]
+            base = [100 * curve_area(d['iters'], d['ap50'])
+                    for d in aucs['random']]
+            c = ci(np.array(area) / 100, np.array(base) / 100)
+            summary[f'{algo}_det_auc_ci'] = c
+            part += f', detection AUC {fmt_ci(c)}'
+        else:
+            part += ', detection AUC not run' + (
+                ' (--quick)' if args.quick else
+                ' (no benchmarks/mini_world_detection.py)')
+        parts.append(part)
+    png = osp.join(args.work_dir, 'probe_vs_iterations.png')
+    classes = len(_read(osp.join(world, 'world.json'))['categories'])
+    plot_curves(curves, random_level, png, 100 / classes)
+    load1 = os.getloadavg()
+    print('\n| step | wall s | CPU s | load (1 min) |\n|---|---|---|---|')
+    for s in clock.steps:
+        print(f'| {s["step"]} | {s["wall"]:.0f} | {s["cpu"]:.0f} | '
+              f'{s["load"]:.1f} |')
+    wall, cpu = time.time() - t0, _cpu() - c0
+    summary.update(wall=wall, cpu=cpu, load_start=load0, load_end=load1)
+    from mmsoco.utils.atomic import atomic_write
+    atomic_write(osp.join(args.work_dir, 'summary.json'),
+                 json.dumps(summary, indent=1, default=float))
+    print(f'\n{os.cpu_count()} cores; load average (1/5/15 min) at start '
+          f'{load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f}, at end '
+          f'{load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f}; {wall / 60:.1f} '
+          f'min wall, {cpu / 60:.1f} min CPU; plot {png}; '
+          f'{time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}')
+    print('mini-world: ' + '; '.join(parts))
+    return 0
+
+
+if __name__ == '__main__':
+    from mmsoco.utils.interrupt import exit_on_interrupt
+    with exit_on_interrupt('rerun the same command: finished steps are '
+                           'reused'):
+        sys.exit(main())
