@@ -203,9 +203,10 @@ def main(argv=None) -> int:
         return 2
     import mmsoco  # noqa: F401  (compat patches, registries)
     from mmsoco.transfer import ExportError, StageError
+    from mmsoco.utils.checkpoint_load import CheckpointFileError
     try:
         return run(args)
-    except (ExportError, StageError) as e:
+    except (ExportError, StageError, CheckpointFileError) as e:
         print(f'error: {str(e).splitlines()[0]}', file=sys.stderr)
         return 2
 
