@@ -300,3 +300,12 @@ def write_payload_checkpoint(path, marker):
     torch.save(dict(state_dict=dict(weight=torch.ones(2)),
                     meta=dict(iter=3, note=Payload(marker))), str(path))
     return str(path)
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a tool that a test stops with SIGINT: a shell
+    running the tests in the background starts them with SIGINT ignored,
+    and a Python started so keeps ignoring it; a terminal's Ctrl-C reaches
+    tools whose SIGINT is the default."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -11,7 +11,8 @@ import time
 import pytest
 import torch
 
-from ..helpers import REPO, TOY_CONFIG, TRAIN, last_cosine_step, run_train
+from ..helpers import (REPO, TOY_CONFIG, TRAIN, last_cosine_step, run_train,
+                       sigint_default)
 
 SOCO_SCHEDULE = osp.join(REPO, 'configs/_base_/schedules/soco_lars_100ep.py')
 TOY_LR = 0.05  # tests/dist_toy/toy_config.py
@@ -139,7 +140,7 @@ def test_ctrl_c_stops_training_with_one_line(tmp_path, tool_env):
     proc = subprocess.Popen(
         [sys.executable, TRAIN, str(cfg), '--work-dir', str(work)], cwd=REPO,
         env=tool_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, start_new_session=True)
+        text=True, start_new_session=True, preexec_fn=sigint_default)
     try:
         wait_for(lambda: osp.isfile(work / 'last_checkpoint'), proc)
         os.killpg(proc.pid, signal.SIGINT)
@@ -172,7 +173,8 @@ def test_ctrl_c_stops_export_with_one_line(tmp_path, tool_env):
     (tmp_path / 'in.pth').write_bytes(b'')
     proc = subprocess.Popen([sys.executable, '-c', hold], cwd=REPO,
                             env=tool_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_default)
     try:
         assert proc.stdout.readline().strip() == 'converting'
         proc.send_signal(signal.SIGINT)

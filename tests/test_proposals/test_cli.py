@@ -16,7 +16,7 @@ import pytest
 
 from mmsoco.proposals import ProposalStore, generate_store
 
-from ..helpers import REPO
+from ..helpers import REPO, sigint_default
 from ..proposals_data import tiny_folder
 
 TOOL = osp.join(REPO, 'tools', 'generate_proposals.py')
@@ -93,6 +93,7 @@ def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path, sig):
     # a terminal's Ctrl-C reaches the whole process group, workers too
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
+                            preexec_fn=sigint_default,
                             env=dict(os.environ, PYTHONPATH=REPO))
     deadline = time.time() + 120
     while time.time() < deadline and not (
@@ -116,7 +117,7 @@ def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path, sig):
     assert osp.exists(out + '.work') and not osp.exists(out + '.lock')
 
 
-@pytest.mark.parametrize('delay', [0.5, 1.5])
+@pytest.mark.parametrize('delay', [0.3, 0.6])
 def test_ctrl_c_while_the_imports_load_is_one_line(images, tmp_path, delay):
     """Ctrl-C in the first seconds, while torch and mmsoco are imported:
     one line, exit status 130, nothing written."""
@@ -124,6 +125,7 @@ def test_ctrl_c_while_the_imports_load_is_one_line(images, tmp_path, delay):
     proc = subprocess.Popen([sys.executable, TOOL, images, out],
                             stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
+                            preexec_fn=sigint_default,
                             env=dict(os.environ, PYTHONPATH=REPO))
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)

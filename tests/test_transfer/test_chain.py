@@ -15,7 +15,7 @@ import sys
 import pytest
 import torch
 
-from tests.helpers import REPO
+from tests.helpers import REPO, sigint_default
 
 TOOL = osp.join(REPO, 'tools', 'transfer_chain.py')
 
@@ -331,7 +331,8 @@ def test_ctrl_c_in_the_chain_is_one_line(tmp_path, tool_env):
         [sys.executable, TOOL, *own_set(tmp_path), '--work-dir', str(work),
          '--pretrain-iters', '50', '--pretrain-cfg-options',
          'train_dataloader.num_workers=0'], cwd=REPO, env=tool_env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=sigint_default)
     seen = []
     for line in proc.stdout:
         seen.append(line)
