@@ -3,6 +3,8 @@ import sys
 import time
 from typing import Optional
 
+from mmsoco.utils.progress import fmt_seconds
+
 
 def log(logger, msg: str) -> None:
     """One line to ``logger`` (INFO) or, without one, to stderr."""
@@ -45,10 +47,4 @@ class Progress:
         self.stream.flush()
 
 
-def fmt_seconds(s: float) -> str:
-    s = int(round(s))
-    return f'{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s' if s >= 3600 \
-        else f'{s // 60}m{s % 60:02d}s'
-
-
-__all__ = ['Progress', 'log', 'fmt_seconds']
+__all__ = ['Progress', 'log']
