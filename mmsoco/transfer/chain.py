@@ -19,6 +19,7 @@ import uuid
 from typing import Callable, Dict, Mapping, Optional, Sequence, Union
 
 from mmsoco.utils.atomic import atomic_write
+from mmsoco.utils.atomic_checkpoints import latest_checkpoint
 from .coco_data import CocoData
 from .errors import StageError
 from .recipes import set_coco_data, set_coco_root, set_image_scale, \
@@ -158,12 +159,11 @@ def pretrain(config: str, image_dir: str, work_dir: str,
     cfg.load_from = None
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return record.finish(_last_checkpoint(run_dir))
-
-
-def _last_checkpoint(run_dir: str) -> str:
-    with open(osp.join(run_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise StageError(f'pretraining in {run_dir} ended without a '
+                         'checkpoint; rerun the same command')
+    return record.finish(checkpoint)
 
 
 def export(checkpoint: str, out: str) -> str:
