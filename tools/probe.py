@@ -84,6 +84,8 @@ def main(argv=None) -> int:
               '--bank-images)', file=sys.stderr)
         return 2
 
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # before torch loads: see mmsoco/utils/threads.py
     import mmsoco  # noqa: F401  (compat patches, registries)
     from mmengine.registry import init_default_scope
 

@@ -2,18 +2,18 @@
 config: the main process now, its dataloader workers when they start.
 
 :func:`configure_threads` is called by the training entry before the Runner
-is built. It counts this node's processes (training processes x (1 + the
-train dataloader's workers)), gives the main process its share of the cores
-and makes each dataloader start its workers through
-:func:`thread_policy_worker_init`, which seeds them exactly as mmengine's
-default worker_init_fn does and then applies the same share (OpenCV and
-numba; torch keeps DataLoader's one thread in a forked worker).
+is built. The main process gets cores / training processes on this node;
+each dataloader starts its workers through :func:`thread_policy_worker_init`,
+which seeds them exactly as mmengine's default worker_init_fn does and then
+gives them cores / (training processes x (1 + workers)) for OpenCV and
+numba (torch keeps DataLoader's one thread in a forked worker).
 """
+import os
 from typing import Optional
 
 from mmsoco.registry import FUNCTIONS
-from mmsoco.utils.threads import (apply_threads, processes_per_node,
-                                  threads_per_process)
+from mmsoco.utils.threads import (apply_threads, local_world_size,
+                                  processes_per_node, threads_per_process)
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -42,13 +42,15 @@ def configure_threads(cfg) -> str:
     workers; returns one line saying what was chosen and why."""
     train = cfg.get('train_dataloader') or {}
     workers = int(train.get('num_workers', 0) or 0)
-    threads, why = threads_per_process(processes_per_node(workers))
+    ranks = local_world_size()
+    main, why = threads_per_process(ranks)
+    threads, _ = threads_per_process(processes_per_node(workers))
     # the main process runs the views itself only without workers; with
     # workers its OpenCV pool stays off, so forked workers inherit none
-    apply_threads(threads, opencv=workers == 0)
+    apply_threads(main, opencv=workers == 0)
     env = dict(cfg.get('env_cfg') or {})
     env['mp_cfg'] = dict(env.get('mp_cfg') or {},
-                         opencv_num_threads=threads if workers == 0 else 0)
+                         opencv_num_threads=main if workers == 0 else 0)
     cfg['env_cfg'] = env  # mmengine applies it in the Runner's setup
     randomness = cfg.get('randomness') or {}
     seed = randomness.get('seed')
@@ -63,6 +65,11 @@ def configure_threads(cfg) -> str:
             diff_rank_seed=bool(randomness.get('diff_rank_seed', False)),
             disable_subprocess_warning=loader.pop(
                 'disable_subprocess_warning', False))
-    return (f'threads: {threads} per process ({why}; main process and each '
-            f'of its {workers} dataloader workers; set MMSOCO_NUM_THREADS '
-            'to change)')
+    wait = os.environ.get('OMP_WAIT_POLICY', 'default')
+    if workers == 0:
+        share = f'threads: {main} ({why})'
+    else:
+        share = (f'threads: {main} in the main process ({why}), {threads} in '
+                 f'each of its {workers} dataloader workers')
+    return (f'{share}; OpenMP wait {wait.lower()}; set MMSOCO_NUM_THREADS '
+            'to change')

@@ -1,18 +1,23 @@
-"""One thread policy for every mmsoco process: threads per process = the
-cores this process may use / the processes sharing them on this node.
+"""One thread policy for every mmsoco process: threads = the cores this
+process may use / the processes sharing them on this node, and OpenMP
+threads that sleep, not spin, while they wait.
 
 The cores are the CPUs in this process's affinity mask (``taskset``, Slurm's
-binding), capped by a cgroup CPU quota (containers, ``--cpus``). The
-processes are the training processes on this node (``LOCAL_WORLD_SIZE``
-from torchrun, ``SLURM_NTASKS_PER_NODE`` under srun) times one main process
-plus its dataloader workers. Two settings override the arithmetic, in this
-order: ``MMSOCO_NUM_THREADS`` and an explicitly set ``OMP_NUM_THREADS``.
+binding), capped by a cgroup CPU quota (containers, ``--cpus``). A training
+process shares them with the other training processes on this node
+(``LOCAL_WORLD_SIZE`` from torchrun, ``SLURM_NTASKS_PER_NODE`` under srun);
+a dataloader worker shares them with every training process and worker
+(ranks x (1 + workers)), since workers only prepare the next batches and
+mostly wait. Two settings override the arithmetic, in this order:
+``MMSOCO_NUM_THREADS`` and an explicitly set ``OMP_NUM_THREADS``.
 
-Why: torch's OpenMP threads spin-wait for each other; with more threads
-than free cores (2 intra-op threads plus 2 dataloader workers on 2 cores,
-or any job on a shared machine) a thread that lost its core holds up the
-rest, and a training iteration took ~50 s instead of ~8 s. One thread per
-process never asks for more cores than exist.
+Why: torch's OpenMP threads spin-wait for each other by default; with more
+threads than free cores (any job on a shared machine) a thread that lost
+its core holds up the rest, which burn their cores waiting, and a training
+iteration took ~50 s instead of ~8 s. :func:`passive_wait` sets
+``OMP_WAIT_POLICY=PASSIVE`` before torch starts (unless the user set it),
+so a waiting thread gives its core away; the main process can then keep
+every core it has when nothing else runs.
 
 What gets the number (:func:`apply_threads`): torch's intra-op and inter-op
 pools, OpenCV and numba. In forked dataloader workers torch keeps
@@ -29,6 +34,7 @@ from typing import Mapping, Optional, Tuple
 
 ENV = 'MMSOCO_NUM_THREADS'
 OMP_ENV = 'OMP_NUM_THREADS'
+WAIT_ENV = 'OMP_WAIT_POLICY'
 
 
 class ThreadSettingError(ValueError):
@@ -105,7 +111,8 @@ def threads_per_process(processes: int, cores: Optional[int] = None,
     cores = available_cores() if cores is None else cores
     processes = max(1, int(processes))
     return (max(1, cores // processes),
-            f'{cores} cores / {processes} processes')
+            f'{cores} cores / {processes} '
+            f'process{"es" if processes > 1 else ""}')
 
 
 def processes_per_node(num_workers: int,
@@ -113,6 +120,17 @@ def processes_per_node(num_workers: int,
     """Processes sharing this node's cores: each training process and its
     dataloader workers."""
     return local_world_size(environ) * (1 + max(0, int(num_workers)))
+
+
+def passive_wait(environ: Optional[dict] = None) -> bool:
+    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless it is set already; True when
+    set here. OpenMP reads it once, when torch loads, so entry points call
+    this before anything imports torch (``import mmsoco`` does not)."""
+    environ = os.environ if environ is None else environ
+    if environ.get(WAIT_ENV, '').strip():
+        return False
+    environ[WAIT_ENV] = 'PASSIVE'
+    return True
 
 
 def apply_threads(threads: int, opencv: bool = True,

@@ -55,7 +55,9 @@ def test_main_process_and_workers_get_the_chosen_threads(
     cfg = training_cfg(workers=2)
     cv2.setNumThreads(0)  # as the Runner leaves the main process
     line = configure_threads(cfg)
-    assert line.startswith('threads: 2 per process (MMSOCO_NUM_THREADS=2')
+    assert line.startswith('threads: 2 in the main process '
+                           '(MMSOCO_NUM_THREADS=2), 2 in each of its 2 '
+                           'dataloader workers')
     assert torch.get_num_threads() == 2
     assert cfg.env_cfg.mp_cfg.opencv_num_threads == 0  # off until forked
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=5)
@@ -83,10 +85,31 @@ def test_without_workers_the_main_process_runs_opencv(monkeypatch,
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     cfg = training_cfg(workers=0)
     assert configure_threads(cfg).startswith(
-        'threads: 1 per process (OMP_NUM_THREADS=1')
+        'threads: 1 (OMP_NUM_THREADS=1)')
     assert cfg.env_cfg.mp_cfg.opencv_num_threads == 1
     assert 'worker_init_fn' not in cfg.train_dataloader
     assert torch.get_num_threads() == 1 and cv2.getNumThreads() == 1
+
+
+def test_main_process_counts_ranks_workers_count_everyone(
+        monkeypatch, keep_threads):
+    import mmsoco.utils.threads as threads
+    for name in ('MMSOCO_NUM_THREADS', 'OMP_NUM_THREADS', 'LOCAL_WORLD_SIZE',
+                 'SLURM_NTASKS_PER_NODE'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(threads, 'available_cores', lambda: 6)
+    cfg = training_cfg(workers=2)
+    line = configure_threads(cfg)
+    assert line.startswith('threads: 6 in the main process (6 cores / 1 '
+                           'process), 2 in each of its 2 dataloader workers')
+    assert torch.get_num_threads() == 6
+    assert cfg.train_dataloader.worker_init_fn['threads'] == 2
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
+    cfg = training_cfg(workers=2)
+    assert configure_threads(cfg).startswith(
+        'threads: 3 in the main process (6 cores / 2 processes), 1 in each')
+    assert torch.get_num_threads() == 3
+    assert cfg.train_dataloader.worker_init_fn['threads'] == 1
 
 
 def test_a_config_without_env_cfg_gets_one(monkeypatch, keep_threads):

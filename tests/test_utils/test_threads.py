@@ -5,15 +5,17 @@ import pytest
 
 from mmsoco.utils.threads import (ThreadSettingError, available_cores,
                                   cgroup_cpu_limit, local_world_size,
-                                  processes_per_node, threads_per_process)
+                                  passive_wait, processes_per_node,
+                                  threads_per_process)
 
 
 @pytest.mark.parametrize('cores,processes,threads', [
     (2, 1, 2), (2, 3, 1), (64, 9, 7), (64, 8, 8), (16, 4, 4), (1, 4, 1),
     (8, 0, 8)])
 def test_cores_shared_by_processes(cores, processes, threads):
+    n = max(1, processes)
     assert threads_per_process(processes, cores, environ={}) == (
-        threads, f'{cores} cores / {max(1, processes)} processes')
+        threads, f'{cores} cores / {n} process' + ('es' if n > 1 else ''))
 
 
 def test_overrides_in_order():
@@ -94,3 +96,12 @@ def test_numba_gets_the_count(script, env):
     proc = subprocess.run([sys.executable, '-c', script], env=full,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_passive_wait_unless_the_user_chose():
+    env = {}
+    assert passive_wait(env) is True
+    assert env == {'OMP_WAIT_POLICY': 'PASSIVE'}
+    env = {'OMP_WAIT_POLICY': 'ACTIVE'}
+    assert passive_wait(env) is False
+    assert env == {'OMP_WAIT_POLICY': 'ACTIVE'}
