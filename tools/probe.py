@@ -74,6 +74,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # first: before anything loads torch (utils/threads.py)
     args = parse_args(argv)
     if (args.bank_ann is None) != (args.bank_images is None):
         print('error: --bank-ann and --bank-images go together',
@@ -84,8 +86,6 @@ def main(argv=None) -> int:
               '--bank-images)', file=sys.stderr)
         return 2
 
-    from mmsoco.utils.threads import passive_wait
-    passive_wait()  # before torch loads: see mmsoco/utils/threads.py
     import mmsoco  # noqa: F401  (compat patches, registries)
     from mmengine.registry import init_default_scope
 

@@ -70,10 +70,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # first: before anything loads torch (utils/threads.py)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    from mmsoco.utils.threads import passive_wait
-    passive_wait()  # before torch loads: see mmsoco/utils/threads.py
     from mmsoco.engine.train_run import run_training
     run_training(args, argv)
 

@@ -195,6 +195,8 @@ def pretrained_checkpoint(args, images: str, work: str) -> str:
 
 
 def main(argv=None) -> int:
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # first: before anything loads torch (utils/threads.py)
     args = parse_args(argv)
     problems = check_args(args)
     if problems:

@@ -125,9 +125,12 @@ def processes_per_node(num_workers: int,
 def passive_wait(environ: Optional[dict] = None) -> bool:
     """Set ``OMP_WAIT_POLICY=PASSIVE`` unless it is set already; True when
     set here. OpenMP reads it once, when torch loads, so entry points call
-    this before anything imports torch (``import mmsoco`` does not)."""
+    this first, before anything imports torch or mmengine (``import
+    mmsoco`` alone loads neither, but applies its patches, which load torch,
+    as soon as mmengine is loaded); once torch is loaded it changes
+    nothing and is not set."""
     environ = os.environ if environ is None else environ
-    if environ.get(WAIT_ENV, '').strip():
+    if environ.get(WAIT_ENV, '').strip() or 'torch' in sys.modules:
         return False
     environ[WAIT_ENV] = 'PASSIVE'
     return True

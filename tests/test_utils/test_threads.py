@@ -1,5 +1,7 @@
 """The thread policy's arithmetic and overrides (mmsoco.utils.threads)."""
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -7,6 +9,8 @@ from mmsoco.utils.threads import (ThreadSettingError, available_cores,
                                   cgroup_cpu_limit, local_world_size,
                                   passive_wait, processes_per_node,
                                   threads_per_process)
+
+from ..helpers import REPO
 
 
 @pytest.mark.parametrize('cores,processes,threads', [
@@ -98,10 +102,45 @@ def test_numba_gets_the_count(script, env):
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
-def test_passive_wait_unless_the_user_chose():
+def test_passive_wait_unless_the_user_chose(monkeypatch):
+    import sys
+    monkeypatch.delitem(sys.modules, 'torch')  # as before torch loads
     env = {}
     assert passive_wait(env) is True
     assert env == {'OMP_WAIT_POLICY': 'PASSIVE'}
     env = {'OMP_WAIT_POLICY': 'ACTIVE'}
     assert passive_wait(env) is False
     assert env == {'OMP_WAIT_POLICY': 'ACTIVE'}
+    monkeypatch.undo()  # torch loaded: too late to set it
+    env = {}
+    assert passive_wait(env) is False and env == {}
+
+
+@pytest.mark.parametrize('tool,args', [
+    ('train.py', ['missing.py', '--cfg-options', 'a=1']),
+    ('probe.py', ['missing.pth', '--ann', 'a.json', '--images', 'img']),
+    ('transfer_chain.py', ['--help'])])
+def test_tools_set_the_wait_before_torch_loads(tool, args):
+    """--cfg-options loads mmengine while parsing, and import mmsoco then
+    loads torch: the wait must be set before either."""
+    script = f"""
+import runpy, sys
+import mmsoco.utils.threads as threads
+seen = []
+def spy(environ=None):
+    seen.append('torch' in sys.modules)
+    return real(environ)
+real, threads.passive_wait = threads.passive_wait, spy
+tool = runpy.run_path({os.path.join(REPO, 'tools', tool)!r})
+try:
+    tool['main']({args!r})
+except SystemExit:
+    pass
+print(seen, 'torch' in sys.modules)
+"""
+    env = dict(os.environ)
+    env.pop('OMP_WAIT_POLICY', None)
+    out = subprocess.run([sys.executable, '-c', script], env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == '[False] True', (
+        out.stdout + out.stderr)[-2000:]
