@@ -65,11 +65,13 @@ def configure_threads(cfg) -> str:
             diff_rank_seed=bool(randomness.get('diff_rank_seed', False)),
             disable_subprocess_warning=loader.pop(
                 'disable_subprocess_warning', False))
-    wait = os.environ.get('OMP_WAIT_POLICY', 'default')
+    wait = os.environ.get('OMP_WAIT_POLICY', 'default').lower()
+    if os.environ.get('GOMP_SPINCOUNT'):
+        wait += f" after {os.environ['GOMP_SPINCOUNT']} spins"
     if workers == 0:
         share = f'threads: {main} ({why})'
     else:
         share = (f'threads: {main} in the main process ({why}), {threads} in '
                  f'each of its {workers} dataloader workers')
-    return (f'{share}; OpenMP wait {wait.lower()}; set MMSOCO_NUM_THREADS '
+    return (f'{share}; OpenMP wait {wait}; set MMSOCO_NUM_THREADS '
             'to change')

@@ -15,9 +15,10 @@ Why: torch's OpenMP threads spin-wait for each other by default; with more
 threads than free cores (any job on a shared machine) a thread that lost
 its core holds up the rest, which burn their cores waiting, and a training
 iteration took ~50 s instead of ~8 s. :func:`passive_wait` sets
-``OMP_WAIT_POLICY=PASSIVE`` before torch starts (unless the user set it),
-so a waiting thread gives its core away; the main process can then keep
-every core it has when nothing else runs.
+``OMP_WAIT_POLICY=PASSIVE`` and a short GNU OpenMP spin before torch
+starts (unless the user set them), so a waiting thread soon gives its core
+away; the main process can then keep every core it has when nothing else
+runs.
 
 What gets the number (:func:`apply_threads`): torch's intra-op and inter-op
 pools, OpenCV and numba. In forked dataloader workers torch keeps
@@ -35,6 +36,8 @@ from typing import Mapping, Optional, Tuple
 ENV = 'MMSOCO_NUM_THREADS'
 OMP_ENV = 'OMP_NUM_THREADS'
 WAIT_ENV = 'OMP_WAIT_POLICY'
+SPIN_ENV = 'GOMP_SPINCOUNT'  # GNU OpenMP (torch's): spins before sleeping
+SPIN_COUNT = '3000'
 
 
 class ThreadSettingError(ValueError):
@@ -123,16 +126,21 @@ def processes_per_node(num_workers: int,
 
 
 def passive_wait(environ: Optional[dict] = None) -> bool:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless it is set already; True when
-    set here. OpenMP reads it once, when torch loads, so entry points call
-    this first, before anything imports torch or mmengine (``import
-    mmsoco`` alone loads neither, but applies its patches, which load torch,
-    as soon as mmengine is loaded); once torch is loaded it changes
-    nothing and is not set."""
+    """Let waiting OpenMP threads sleep: ``OMP_WAIT_POLICY=PASSIVE``, and
+    for GNU OpenMP (torch's on Linux) a short spin first,
+    ``GOMP_SPINCOUNT=3000``, which wins back a quiet machine's speed and
+    keeps a loaded one's (docs/performance.md); True when set here. Nothing
+    is set when the user set either. OpenMP reads them once, when torch
+    loads, so entry points call this first, before anything imports torch
+    or mmengine (``import mmsoco`` alone loads neither, but applies its
+    patches, which load torch, as soon as mmengine is loaded); once torch is
+    loaded it changes nothing and sets nothing."""
     environ = os.environ if environ is None else environ
-    if environ.get(WAIT_ENV, '').strip() or 'torch' in sys.modules:
+    if (any(environ.get(n, '').strip() for n in (WAIT_ENV, SPIN_ENV))
+            or 'torch' in sys.modules):
         return False
     environ[WAIT_ENV] = 'PASSIVE'
+    environ[SPIN_ENV] = SPIN_COUNT
     return True
 
 

@@ -107,10 +107,11 @@ def test_passive_wait_unless_the_user_chose(monkeypatch):
     monkeypatch.delitem(sys.modules, 'torch')  # as before torch loads
     env = {}
     assert passive_wait(env) is True
-    assert env == {'OMP_WAIT_POLICY': 'PASSIVE'}
-    env = {'OMP_WAIT_POLICY': 'ACTIVE'}
-    assert passive_wait(env) is False
-    assert env == {'OMP_WAIT_POLICY': 'ACTIVE'}
+    assert env == {'OMP_WAIT_POLICY': 'PASSIVE', 'GOMP_SPINCOUNT': '3000'}
+    for mine in ({'OMP_WAIT_POLICY': 'ACTIVE'}, {'GOMP_SPINCOUNT': '0'}):
+        env = dict(mine)
+        assert passive_wait(env) is False
+        assert env == mine
     monkeypatch.undo()  # torch loaded: too late to set it
     env = {}
     assert passive_wait(env) is False and env == {}
