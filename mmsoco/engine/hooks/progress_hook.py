@@ -57,22 +57,16 @@ class ProgressHook(Hook):
     def before_train(self, runner) -> None:
         self._begin(runner.iter)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs: Optional[dict] = None) -> None:
-        self._maybe_log(runner, 'train', runner.iter + 1, runner.max_iters)
+    def _before_epoch(self, runner, mode: str = 'train') -> None:
+        if mode != 'train':  # training counts from before_train (resume)
+            self._begin()
 
-    def before_val_epoch(self, runner) -> None:
-        self._begin()
-
-    def after_val_iter(self, runner, batch_idx: int, data_batch=None,
-                       outputs=None) -> None:
-        self._maybe_log(runner, 'val', batch_idx + 1,
-                        len(runner.val_dataloader))
-
-    def before_test_epoch(self, runner) -> None:
-        self._begin()
-
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
-                        outputs=None) -> None:
-        self._maybe_log(runner, 'test', batch_idx + 1,
-                        len(runner.test_dataloader))
+    def _after_iter(self, runner, batch_idx: int, data_batch=None,
+                    outputs: Optional[dict] = None,
+                    mode: str = 'train') -> None:
+        if mode == 'train':
+            done, total = runner.iter + 1, runner.max_iters
+        else:  # validation or test: the batches of its dataloader
+            done = batch_idx + 1
+            total = len(getattr(runner, f'{mode}_dataloader'))
+        self._maybe_log(runner, mode, done, total)
