@@ -34,13 +34,6 @@ from mmsoco.datasets.transforms.in_box_cutout import (boxes_of_view,
 from mmsoco.utils.coco_tiny import coco_tiny_root
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SOCO = [dict(size=224, mode='whole'),
-        dict(size=224, mode='crop', scale=(0.5, 1.)),
-        dict(size=112, mode='crop', scale=(0.5, 1.))]
-SOCO_STAR = [dict(size=224, mode='whole'),
-             dict(size=224, mode='crop', scale=(0.5, 1.)),
-             dict(size=192, mode='crop', scale=(0.5, 1.)),
-             dict(size=112, mode='downsample', of=1)]
 EARLIER = dict(jitter_space='view', padded_jitter='redraw',
                downsample_pair='independent', downsample_flip='source')
 
@@ -124,14 +117,15 @@ def main() -> None:
     for img, props in samples(args):
         for _ in range(args.draws):
             n += 1
-            s = F.soco_views(img, props, rng, SOCO_STAR, **opts)
+            s = F.soco_views(img, props, rng, F.SOCO_STAR_VIEWS, **opts)
             ids, pb = s['pair_ids'], s['pair_boxes']
             star.append((np.array_equal(ids[2], ids[0]),
                          np.array_equal(pb[2, 0], pb[0, 0]),
                          s['flips'][3] == s['flips'][1]))
-            out = F.soco_views(img, props, rng, SOCO, **opts)
+            out = F.soco_views(img, props, rng, F.SOCO_VIEWS, **opts)
             jitter_shifts(out, props, flips_rows)
-            out = F.soco_views(img, props[:args.few], rng, SOCO, **opts)
+            out = F.soco_views(img, props[:args.few], rng, F.SOCO_VIEWS,
+                                **opts)
             padded_copies(out, same)
             cutout_squares(out, rng, rows, squares)
     star = np.array(star, float).mean(0)

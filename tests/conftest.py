@@ -102,6 +102,14 @@ def photo_folder(tmp_path_factory) -> str:
     return build_demo_set(str(root / 'demo'), with_proposals=False).image_dir
 
 
+@pytest.fixture(scope='module')
+def astronaut(photo_folder):
+    """``photo_folder``'s astronaut as an RGB uint8 array (one per module)."""
+    import cv2
+    path = osp.join(photo_folder, 'astronaut.jpg')
+    return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+
+
 @pytest.fixture(scope='session')
 def small_photo_folder(photo_folder, tmp_path_factory) -> str:
     """The first 4 photos of ``photo_folder`` shrunk to at most 160 px: a

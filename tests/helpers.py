@@ -1,6 +1,6 @@
 """Pieces shared by several test modules (not collected): the repository
-root and a free port, tiny models and Runner hooks, the exact-resume
-protocol, the launcher and train-tool checks, the cosine the schedules end
+root, a free port, random boxes, tiny models and Runner hooks, the
+exact-resume protocol, the launcher and train-tool checks, the cosine the schedules end
 on, the frozen pre-momentum-target checkpoint keys, and tiny exported
 checkpoints loaded into detectors."""
 import copy
@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from mmengine.hooks import Hook
@@ -32,6 +33,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def random_boxes(rng, h, w, n=20, min_side=0.05):
+    """``n`` boxes (float32 x1 y1 x2 y2) in an h x w image, corners in its
+    first 0.7, sides ``min_side``-0.3 of the image's."""
+    xy = rng.uniform(0, 1, (n, 2)) * [w * 0.7, h * 0.7]
+    wh = rng.uniform(min_side, 0.3, (n, 2)) * [w, h]
+    return np.concatenate([xy, xy + wh], 1).astype(np.float32)
 
 
 def build_model(cfg: dict, seed: int = 0):

@@ -1,7 +1,6 @@
 """Unit tests of SoCo's view building blocks (mmsoco.datasets.transforms
 .functional) and degenerate inputs, on a real photo (scikit-image's
-astronaut, from the ``photo_folder`` fixture)."""
-import os.path as osp
+astronaut, the ``astronaut`` fixture)."""
 
 import cv2
 import numpy as np
@@ -9,27 +8,11 @@ import pytest
 
 from mmsoco.datasets.transforms import functional as F
 
-SOCO = [dict(size=224, mode='whole'),
-        dict(size=224, mode='crop', scale=(0.5, 1.)),
-        dict(size=112, mode='crop', scale=(0.5, 1.))]
-SOCO_STAR = [dict(size=224, mode='whole'),
-             dict(size=224, mode='crop', scale=(0.5, 1.)),
-             dict(size=192, mode='crop', scale=(0.5, 1.)),
-             dict(size=112, mode='downsample', of=1)]
+from ..helpers import random_boxes
+
+SOCO, SOCO_STAR = F.SOCO_VIEWS, F.SOCO_STAR_VIEWS
 C4 = [dict(size=224, mode='whole'),
       dict(size=224, mode='crop', scale=(0.6, 1.))]
-
-
-@pytest.fixture(scope='module')
-def photo(photo_folder):
-    path = osp.join(photo_folder, 'astronaut.jpg')
-    return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
-
-
-def rand_boxes(rng, h, w, n=20):
-    xy = rng.uniform(0, 1, (n, 2)) * [w * 0.7, h * 0.7]
-    wh = rng.uniform(0.05, 0.3, (n, 2)) * [w, h]
-    return np.concatenate([xy, xy + wh], 1).astype(np.float32)
 
 
 def check_views(out, views, k=4):
@@ -74,10 +57,10 @@ def test_boxes_to_view_and_flip_exact():
     np.testing.assert_allclose(out, [[10, 0, 20, 10]])
 
 
-def test_crop_view_matches_resize_and_flip(photo):
+def test_crop_view_matches_resize_and_flip(astronaut):
     crop = (50, 40, 200, 160)
-    v = F.crop_view(photo, crop, 100, flip=True, interpolation='linear')
-    ref = cv2.resize(photo[40:200, 50:250], (100, 100),
+    v = F.crop_view(astronaut, crop, 100, flip=True, interpolation='linear')
+    ref = cv2.resize(astronaut[40:200, 50:250], (100, 100),
                      interpolation=cv2.INTER_LINEAR)[:, ::-1]
     np.testing.assert_array_equal(v, ref)
 
@@ -185,21 +168,21 @@ def test_jitter_boxes_stays_in_view_and_respects_prob():
 # ------------------------------------------------------------- soco_views
 @pytest.mark.parametrize('views', [SOCO, SOCO_STAR, C4],
                          ids=['soco', 'soco_star', 'c4'])
-def test_soco_views_shapes_and_boxes(photo, views):
+def test_soco_views_shapes_and_boxes(astronaut, views):
     rng = np.random.default_rng(0)
-    h, w = photo.shape[:2]
+    h, w = astronaut.shape[:2]
     for _ in range(30):
-        out = F.soco_views(photo, rand_boxes(rng, h, w), rng, views)
+        out = F.soco_views(astronaut, random_boxes(rng, h, w), rng, views)
         check_views(out, views)
 
 
-def test_downsample_view_shares_crop_and_source_flip(photo):
+def test_downsample_view_shares_crop_and_source_flip(astronaut):
     """downsample_flip='source': view 4 is view 2 at 112, flip included
     (the reference's own coin: test_views_reference.py)."""
     rng = np.random.default_rng(0)
-    h, w = photo.shape[:2]
+    h, w = astronaut.shape[:2]
     for _ in range(10):
-        out = F.soco_views(photo, rand_boxes(rng, h, w), rng, SOCO_STAR,
+        out = F.soco_views(astronaut, random_boxes(rng, h, w), rng, SOCO_STAR,
                            downsample_flip='source')
         assert out['crops'][3] == out['crops'][1]
         assert out['flips'][3] == out['flips'][1]
@@ -207,16 +190,16 @@ def test_downsample_view_shares_crop_and_source_flip(photo):
                            interpolation=cv2.INTER_AREA)
         np.testing.assert_array_equal(out['views'][3], small)
         # boxes map to view 4 exactly as to view 2 at half the scale
-        b = rand_boxes(rng, h, w, 8)
+        b = random_boxes(rng, h, w, 8)
         np.testing.assert_allclose(
             F.boxes_to_view(b, out['crops'][1], 224, out['flips'][1]) / 2,
             F.boxes_to_view(b, out['crops'][3], 112, out['flips'][3]),
             atol=1e-3)
 
 
-def test_no_proposals_gives_whole_view_boxes(photo):
+def test_no_proposals_gives_whole_view_boxes(astronaut):
     rng = np.random.default_rng(0)
-    out = F.soco_views(photo, np.zeros((0, 4), np.float32), rng, SOCO)
+    out = F.soco_views(astronaut, np.zeros((0, 4), np.float32), rng, SOCO)
     check_views(out, SOCO)
     assert (out['pair_ids'] == -1).all()
     np.testing.assert_allclose(out['pair_boxes'][:, 0],
@@ -224,11 +207,11 @@ def test_no_proposals_gives_whole_view_boxes(photo):
     np.testing.assert_allclose(out['pair_boxes'][1, 1], [[0, 0, 112, 112]] * 4)
 
 
-def test_boxes_outside_image_or_crops(photo):
+def test_boxes_outside_image_or_crops(astronaut):
     rng = np.random.default_rng(0)
     outside = np.array([[5000, 5000, 6000, 6000], [-50, -50, -1, -1]],
                        np.float32)
-    out = F.soco_views(photo, outside, rng, SOCO)
+    out = F.soco_views(astronaut, outside, rng, SOCO)
     check_views(out, SOCO)
     assert (out['pair_ids'] == -1).all()
     # a box in a corner and tiny crops: pairs whose crops miss it fall back
@@ -236,18 +219,18 @@ def test_boxes_outside_image_or_crops(photo):
     tiny = [SOCO[0], dict(size=64, mode='crop', scale=(0.01, 0.02))]
     fell_back = 0
     for _ in range(40):
-        out = F.soco_views(photo, corner, rng, tiny)
+        out = F.soco_views(astronaut, corner, rng, tiny)
         check_views(out, tiny)
         fell_back += (out['pair_ids'] == -1).all()
     assert fell_back > 0
 
 
-def test_one_pixel_boxes(photo):
+def test_one_pixel_boxes(astronaut):
     rng = np.random.default_rng(0)
     one = np.array([[x, y, x + 1, y + 1] for x in range(0, 600, 37)
                     for y in range(0, 400, 41)], np.float32)
     for _ in range(20):
-        out = F.soco_views(photo, one, rng, SOCO)
+        out = F.soco_views(astronaut, one, rng, SOCO)
         check_views(out, SOCO)
         real = out['pair_ids'] >= 0
         w = out['pair_boxes'][..., 2] - out['pair_boxes'][..., 0]
@@ -276,8 +259,8 @@ def test_tiny_and_grayscale_images(shape):
 
 
 # ------------------------------------------------------------------ colour
-def test_brightness_contrast_luts_match_float_formula(photo):
-    img = photo[:64, :64]
+def test_brightness_contrast_luts_match_float_formula(astronaut):
+    img = astronaut[:64, :64]
     f = 1.3
     ref = np.clip(np.rint(img.astype(np.float64) * f), 0, 255)
     assert np.abs(F.adjust_brightness(img, f).astype(int) - ref).max() <= 1
@@ -286,8 +269,8 @@ def test_brightness_contrast_luts_match_float_formula(photo):
     assert np.abs(F.adjust_contrast(img, 0.6).astype(int) - ref).max() <= 1
 
 
-def test_saturation_hue_gray_solarize(photo):
-    img = photo[:64, :64]
+def test_saturation_hue_gray_solarize(astronaut):
+    img = astronaut[:64, :64]
     g = F.adjust_saturation(img, 0.)
     assert (g[..., 0] == g[..., 1]).all() and (g[..., 1] == g[..., 2]).all()
     np.testing.assert_array_equal(F.adjust_saturation(img, 1.), img)
@@ -305,9 +288,9 @@ def test_saturation_hue_gray_solarize(photo):
     assert s.reshape(-1, 3)[128, 0] == 127 and s.reshape(-1, 3)[255, 0] == 0
 
 
-def test_byol_color_probabilities(photo):
+def test_byol_color_probabilities(astronaut):
     rng = np.random.default_rng(0)
-    img = cv2.resize(photo, (64, 64))
+    img = cv2.resize(astronaut, (64, 64))
     gray = sum(
         bool((lambda o: (o[..., 0] == o[..., 1]).all())(
             F.byol_color(img, rng, jitter_prob=0., gray_prob=0.2,

@@ -1,7 +1,6 @@
 """The reference's SoCo* fourth view, jitter space, padded view-1 rows and
 per-row cutout (docs/reference_differences.md), each against its option,
-on a real photo (scikit-image's astronaut, from ``photo_folder``)."""
-import os.path as osp
+on a real photo (scikit-image's astronaut, the ``astronaut`` fixture)."""
 
 import cv2
 import numpy as np
@@ -11,40 +10,26 @@ from mmengine.registry import init_default_scope
 from mmsoco.datasets.transforms import functional as F
 from mmsoco.registry import TRANSFORMS
 
-SOCO_STAR = [dict(size=224, mode='whole'),
-             dict(size=224, mode='crop', scale=(0.5, 1.)),
-             dict(size=192, mode='crop', scale=(0.5, 1.)),
-             dict(size=112, mode='downsample', of=1)]
-PAIR = SOCO_STAR[:2]
+from ..helpers import random_boxes
+
+PAIR = F.SOCO_STAR_VIEWS[:2]
 EARLIER = dict(jitter_space='view', padded_jitter='redraw',
                downsample_pair='independent', downsample_flip='source')
 
 
-@pytest.fixture(scope='module')
-def photo(photo_folder):
-    path = osp.join(photo_folder, 'astronaut.jpg')
-    return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
-
-
-def proposals(rng, h, w, n=20):
-    xy = rng.uniform(0, 1, (n, 2)) * [w * 0.7, h * 0.7]
-    wh = rng.uniform(0.1, 0.3, (n, 2)) * [w, h]
-    return np.concatenate([xy, xy + wh], 1).astype(np.float32)
-
-
-def star_draws(photo, n, **kw):
+def star_draws(astronaut, n, **kw):
     rng = np.random.default_rng(0)
-    h, w = photo.shape[:2]
-    return [F.soco_views(photo, proposals(rng, h, w), rng, SOCO_STAR, **kw)
-            for _ in range(n)]
+    h, w = astronaut.shape[:2]
+    return [F.soco_views(astronaut, random_boxes(rng, h, w, min_side=0.1),
+                         rng, F.SOCO_STAR_VIEWS, **kw) for _ in range(n)]
 
 
 # ------------------------------------------------------ SoCo*'s view 4
-def test_soco_star_pair_1_4_repeats_pair_1_2(photo):
+def test_soco_star_pair_1_4_repeats_pair_1_2(astronaut):
     """The reference: pair (1, 4) is pair (1, 2) again, the same proposal
     ids, padding and view-1 boxes; its view-4 boxes are pair (1, 2)'s
     view-2 boxes at view 4's scale and flip."""
-    for out in star_draws(photo, 40):
+    for out in star_draws(astronaut, 40):
         ids, pb = out['pair_ids'], out['pair_boxes']
         np.testing.assert_array_equal(ids[2], ids[0])
         np.testing.assert_array_equal(pb[2, 0], pb[0, 0])
@@ -53,16 +38,16 @@ def test_soco_star_pair_1_4_repeats_pair_1_2(photo):
                               out['flips'][3]),
             F.boxes_from_view(pb[0, 1], out['crops'][1], 224,
                               out['flips'][1]), atol=0.02)
-    own = star_draws(photo, 40, downsample_pair='independent')
+    own = star_draws(astronaut, 40, downsample_pair='independent')
     same = np.mean([np.array_equal(o['pair_ids'][2], o['pair_ids'][0])
                     for o in own])
     assert same < 0.5, same
 
 
-def test_soco_star_view4_flips_on_its_own_coin(photo):
+def test_soco_star_view4_flips_on_its_own_coin(astronaut):
     """The reference flips view 4 on its own draw (equal to view 2's flip
     in about half the samples); downsample_flip='source' shares view 2's."""
-    outs = star_draws(photo, 200, jitter_prob=0.)
+    outs = star_draws(astronaut, 200, jitter_prob=0.)
     equal = np.mean([o['flips'][3] == o['flips'][1] for o in outs])
     assert 0.4 < equal < 0.6, equal
     for out in outs[:20]:
@@ -73,20 +58,20 @@ def test_soco_star_view4_flips_on_its_own_coin(photo):
         np.testing.assert_array_equal(
             out['views'][3],
             cv2.resize(v2, (112, 112), interpolation=cv2.INTER_AREA))
-    shared = star_draws(photo, 30, downsample_flip='source')
+    shared = star_draws(astronaut, 30, downsample_flip='source')
     assert all(o['flips'][3] == o['flips'][1] for o in shared)
 
 
 # ------------------------------------------------------ jitter space
-def jitter_shifts(photo, n, **kw):
+def jitter_shifts(astronaut, n, **kw):
     """Per jittered view-1 row: (x1, x2) shift over the proposal's width in
     original pixels, and whether view 1 was flipped."""
     rng = np.random.default_rng(1)
-    h, w = photo.shape[:2]
+    h, w = astronaut.shape[:2]
     rows = []
     for _ in range(n):
-        props = proposals(rng, h, w)
-        out = F.soco_views(photo, props, rng, PAIR, jitter_prob=1., **kw)
+        props = random_boxes(rng, h, w, min_side=0.1)
+        out = F.soco_views(astronaut, props, rng, PAIR, jitter_prob=1., **kw)
         ids = out['pair_ids'][0, 0]
         if (ids < 0).any():
             continue
@@ -101,35 +86,35 @@ def jitter_shifts(photo, n, **kw):
     return np.array(rows)
 
 
-def test_jitter_moves_the_proposal_in_original_pixels(photo):
+def test_jitter_moves_the_proposal_in_original_pixels(astronaut):
     """The reference jitters the proposal before the flip: in original
     pixels x1 moves by U(-0.1, 0.1) w and x2 by that plus the width change,
     flipped or not (std 0.058 / 0.082). Jittering in view 1's pixels
     (jitter_space='view') swaps the two roles on a flipped view 1."""
-    rows = jitter_shifts(photo, 150)
+    rows = jitter_shifts(astronaut, 150)
     flipped = rows[rows[:, 2] == 1]
     assert len(flipped) > 100 and (rows[:, 2] == 0).sum() > 100
     assert np.abs(rows[:, 0]).max() <= 0.1 + 1e-3
     for part in (flipped, rows[rows[:, 2] == 0]):
         assert 0.045 < part[:, 0].std() < 0.07, part[:, 0].std()
         assert 0.07 < part[:, 1].std() < 0.095, part[:, 1].std()
-    view = jitter_shifts(photo, 150, jitter_space='view')
+    view = jitter_shifts(astronaut, 150, jitter_space='view')
     flipped = view[view[:, 2] == 1]
     assert np.abs(flipped[:, 0]).max() > 0.12
     assert flipped[:, 0].std() > flipped[:, 1].std()
 
 
 # ------------------------------------------------------ padded rows
-def padded_draws(photo, **kw):
+def padded_draws(astronaut, **kw):
     """Pairs with two shared proposals padded to K = 4, jitter always on."""
     rng = np.random.default_rng(2)
     props = np.array([[100, 100, 300, 300], [150, 120, 380, 330]],
                      np.float32)
-    return [F.soco_views(photo, props, rng, PAIR, jitter_prob=1., **kw)
+    return [F.soco_views(astronaut, props, rng, PAIR, jitter_prob=1., **kw)
             for _ in range(60)]
 
 
-def test_padded_view1_rows_are_copies(photo):
+def test_padded_view1_rows_are_copies(astronaut):
     """The reference jitters before padding: a padded view-1 row is an
     exact copy of its proposal's row (padded_jitter='redraw' jitters it on
     its own)."""
@@ -144,9 +129,9 @@ def test_padded_view1_rows_are_copies(photo):
                 same.append(np.array_equal(rows[k], rows[first]))
         return np.array(same)
 
-    same = copies(padded_draws(photo))
+    same = copies(padded_draws(astronaut))
     assert len(same) > 80 and same.all()
-    assert copies(padded_draws(photo, padded_jitter='redraw')).mean() < 0.1
+    assert copies(padded_draws(astronaut, padded_jitter='redraw')).mean() < 0.1
 
 
 # ------------------------------------------------------ cutout rows
@@ -215,10 +200,10 @@ def test_multi_view_reference_defaults_and_options():
     build(dict(type='SoCoMultiView', **EARLIER))
 
 
-def test_earlier_options_keep_pair_1_4_apart(photo):
+def test_earlier_options_keep_pair_1_4_apart(astronaut):
     """All four earlier options: view 4 shares view 2's flip and draws its
     own proposals; view-1 rows are jittered in view pixels, row by row."""
-    outs = star_draws(photo, 30, **EARLIER)
+    outs = star_draws(astronaut, 30, **EARLIER)
     assert all(o['flips'][3] == o['flips'][1] for o in outs)
     assert np.mean([np.array_equal(o['pair_ids'][2], o['pair_ids'][0])
                     for o in outs]) < 0.5

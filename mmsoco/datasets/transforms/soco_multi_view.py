@@ -58,10 +58,7 @@ class SoCoMultiView(RandomStateMixin, BaseTransform):
     """
 
     def __init__(self,
-                 views: Sequence[dict] = (
-                     dict(size=224, mode='whole'),
-                     dict(size=224, mode='crop', scale=(0.5, 1.)),
-                     dict(size=112, mode='crop', scale=(0.5, 1.))),
+                 views: Sequence[dict] = F.SOCO_VIEWS,
                  view3_mode: Optional[str] = None,
                  num_boxes: int = 4, max_tries: int = 5,
                  flip_prob: float = 0.5, jitter_prob: float = 0.5,

@@ -13,6 +13,17 @@ from .pairs import (BOX_CLIPS, DOWNSAMPLE_FLIPS, DOWNSAMPLE_PAIRS,
                     JITTER_SPACES, PADDED_JITTERS, PADDINGS, jitter_rows,
                     shared_ids, side_regions)
 
+# SoCo's three views (224 / 224 / 112) and SoCo*'s four, the fourth a
+# 112 px copy of view 2: the configs' view lists, at the default aspect
+# ratios (read only: copy before changing one).
+SOCO_VIEWS = (dict(size=224, mode='whole'),
+              dict(size=224, mode='crop', scale=(0.5, 1.)),
+              dict(size=112, mode='crop', scale=(0.5, 1.)))
+SOCO_STAR_VIEWS = SOCO_VIEWS[:2] + (
+    dict(size=192, mode='crop', scale=(0.5, 1.)),
+    dict(size=112, mode='downsample', of=1))
+
+
 def pick_crop(boxes: np.ndarray, height: int, width: int, anchor,
               scale, ratio, rng: np.random.Generator, max_tries: int = 5,
               min_common: int = 2, min_size: float = 0.0) -> Crop:
@@ -198,5 +209,6 @@ def soco_views(image: np.ndarray, boxes: np.ndarray,
 
 
 __all__ = [
-    'pick_crop', 'draw_crops', 'check_options', 'render_views', 'soco_views'
+    'SOCO_VIEWS', 'SOCO_STAR_VIEWS', 'pick_crop', 'draw_crops',
+    'check_options', 'render_views', 'soco_views'
 ]
