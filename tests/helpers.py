@@ -1,9 +1,10 @@
 """Pieces shared by several test modules (not collected): the repository
-root, a free port, random boxes, tiny models and Runner hooks, the
-exact-resume protocol, the launcher and train-tool checks, the cosine the schedules end
-on, the frozen pre-momentum-target checkpoint keys, and tiny exported
-checkpoints loaded into detectors."""
+root, a free port, scripts loaded as modules, random boxes, tiny models and
+Runner hooks, the exact-resume protocol, the launcher and train-tool checks,
+the cosine the schedules end on, the frozen pre-momentum-target checkpoint
+keys, and tiny exported checkpoints loaded into detectors."""
 import copy
+import importlib.util
 import json
 import math
 import os.path as osp
@@ -33,6 +34,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def load_script(path: str, name: str = ''):
+    """A tool or benchmark script (``path``: absolute or relative to the
+    repository) as a module named ``name`` (default: the file's name); its
+    ``__main__`` block does not run."""
+    path = osp.join(REPO, path)
+    name = name or osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def random_boxes(rng, h, w, n=20, min_side=0.05):

@@ -2,15 +2,13 @@
 stand-in world returns finite AP50s at the requested points (the same for a
 seed, whichever points are evaluated), a pretrained export is really
 loaded into the detector, and bad input gets one line."""
-import importlib.util
 import json
 import math
-import os.path as osp
 
 import pytest
 import torch
 
-from tests.helpers import REPO, save_pretrain_ckpt
+from tests.helpers import load_script, save_pretrain_ckpt
 from tests.mini_world_tiny import write_tiny_world
 from tests.soco_tiny import tiny_soco_cfg
 
@@ -19,12 +17,7 @@ DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        'mini_world_detection',
-        osp.join(REPO, 'benchmarks', 'mini_world_detection.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('benchmarks/mini_world_detection.py')
 
 
 @pytest.fixture(scope='module')

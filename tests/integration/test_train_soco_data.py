@@ -3,13 +3,13 @@ that does not exist, or a store made for other images, stops the run with
 the dataset's one line (path + the command that makes the store), not an
 mmengine traceback; and the config's AMP switch."""
 import glob
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 
-from ..helpers import REPO, TRAIN, assert_one_line_error, run_train
+from ..helpers import (REPO, TRAIN, assert_one_line_error, load_script,
+                       run_train)
 
 CONFIG = 'configs/soco_r50_fpn.py'
 
@@ -84,10 +84,7 @@ def test_damaged_store(tmp_path, tool_env, val_images):
 
 
 def train_tool():
-    spec = importlib.util.spec_from_file_location('mmsoco_train_tool', TRAIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TRAIN, 'mmsoco_train_tool')
 
 
 @pytest.mark.parametrize('options, amp', [

@@ -2,7 +2,6 @@
 the alpha and the occlusions), a world is a function of its seed, val
 objects are stamps never pasted into unlabeled/, and missing stamps are one
 line."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,8 +15,8 @@ from mmsoco.datasets.mini_world import (STAMPS_PACKAGE, STAMPS_ROOT,
                                         make_world, mask_to_rle, paste,
                                         rle_to_mask, stamp_catalogue)
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-                'tools', 'make_mini_world.py')
+from ..helpers import load_script
+
 needs_stamps = pytest.mark.skipif(
     not osp.isdir(STAMPS_ROOT),
     reason=f'no stamps at {STAMPS_ROOT}: apt-get install {STAMPS_PACKAGE}')
@@ -85,9 +84,7 @@ def test_missing_stamps_is_one_line(tmp_path, capsys):
     with pytest.raises(StampsMissingError, match=f'apt-get install '
                        f'{STAMPS_PACKAGE}'):
         stamp_catalogue(str(tmp_path / 'nowhere'))
-    spec = importlib.util.spec_from_file_location('make_mini_world', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/make_mini_world.py')
     rc = tool.main([str(tmp_path / 'w'), '--stamps', str(tmp_path / 'nowhere')])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1

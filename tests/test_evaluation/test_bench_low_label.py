@@ -2,22 +2,14 @@
 config into the Faster R-CNN of the low-label benchmark (no mask branch,
 the chosen classes, the CPU-sized RoI settings) and refuses a work dir
 holding results of other settings."""
-import importlib.util
-import os.path as osp
-
 import pytest
 from mmengine.config import Config
 
-from ..helpers import REPO
+from ..helpers import load_script
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        'transfer_low_label',
-        osp.join(REPO, 'benchmarks', 'transfer_low_label.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('benchmarks/transfer_low_label.py')
 
 
 @pytest.mark.usefixtures('one_thread', 'quiet_init')

@@ -1,7 +1,6 @@
 """tools/generate_proposals.py as a user meets it: parameters checked in
 one line, Ctrl-C in one line, odd files (a FIFO, a non-UTF-8 name) never
 stop the run, changed images caught, suggested commands that work."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,7 +15,7 @@ import pytest
 
 from mmsoco.proposals import ProposalStore, generate_store
 
-from ..helpers import REPO, sigint_default
+from ..helpers import REPO, load_script, sigint_default
 from ..proposals_data import tiny_folder
 
 TOOL = osp.join(REPO, 'tools', 'generate_proposals.py')
@@ -24,10 +23,7 @@ TOOL = osp.join(REPO, 'tools', 'generate_proposals.py')
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('generate_proposals', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(TOOL)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 box is read) with one line naming the file, by ProposalStore, by
 tools/analyze_proposals.py (exit 2) and by SoCoDataset (a
 ProposalStoreError, which tools/train.py prints as one line)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,17 +11,14 @@ import pytest
 
 from mmsoco.proposals import ProposalStore, StoreError, write_store
 
-from ..helpers import REPO
+from ..helpers import REPO, load_script
 
 TOOL = osp.join(REPO, 'tools', 'analyze_proposals.py')
 
 
 @pytest.fixture(scope='module')
 def analyze():
-    spec = importlib.util.spec_from_file_location('analyze_proposals', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
+    return load_script(TOOL).main
 
 
 def good_store(path, dtype=np.float32):

@@ -1,6 +1,5 @@
 """tools/setup_env_checks.py: setup_env.sh's decisions for a CPU -> CUDA
 switch of an existing .venv, tested without running the setup."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -8,17 +7,14 @@ import types
 
 import pytest
 
-from ..helpers import REPO
+from ..helpers import REPO, load_script
 
 CHECKS = osp.join(REPO, 'tools', 'setup_env_checks.py')
 
 
 @pytest.fixture(scope='module')
 def checks():
-    spec = importlib.util.spec_from_file_location('setup_env_checks', CHECKS)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(CHECKS)
 
 
 def fake_torch(version, cuda, gpu=False):

@@ -15,7 +15,7 @@ import sys
 import pytest
 import torch
 
-from tests.helpers import REPO, sigint_default
+from tests.helpers import REPO, load_script, sigint_default
 
 TOOL = osp.join(REPO, 'tools', 'transfer_chain.py')
 
@@ -199,11 +199,7 @@ def test_chain_on_own_coco_format_set(tmp_path, tool_env):
 
 
 def test_chain_checks_own_set_in_one_line(tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('transfer_chain_tool',
-                                                  TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(TOOL, 'transfer_chain_tool')
     args = own_set(tmp_path)
     problems = tool.check_args(tool.parse_args(args[:4]))
     assert problems == ['give all of --train-images, --train-ann, '
@@ -228,12 +224,8 @@ def test_chain_refuses_images_outside_the_image_folders(tmp_path):
     """``../..`` and absolute ``file_name`` s that leave --train-images or
     --val-images are refused by the pre-check, one line naming the entry,
     even when the file they name exists."""
-    import importlib.util
     import shutil
-    spec = importlib.util.spec_from_file_location('transfer_chain_tool',
-                                                  TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(TOOL, 'transfer_chain_tool')
     args = own_set(tmp_path)
     outside = tmp_path / 'outside.png'
     shutil.copy(osp.join(args[1], 'img_00.png'), outside)
