@@ -50,21 +50,17 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor'))
 ]
-train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(
-        data_root=data_root,
-        ann_file='annotations/train.json',
-        data_prefix=dict(img='train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=1),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4,
-    dataset=dict(
-        data_root=data_root,
-        ann_file='annotations/val.json',
-        data_prefix=dict(img='val/'),
-        pipeline=test_pipeline))
+# each split from its folder and JSON: train/ + annotations/train.json, ...
+train_dataloader, val_dataloader = (
+    dict(batch_size=4,
+         dataset=dict(data_root=data_root,
+                      ann_file=f'annotations/{split}.json',
+                      data_prefix=dict(img=f'{split}/'), pipeline=pipeline,
+                      **extra))
+    for split, pipeline, extra in (
+        ('train', train_pipeline,
+         dict(filter_cfg=dict(filter_empty_gt=True, min_size=1))),
+        ('val', test_pipeline, {})))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/val.json',
                      metric='bbox')
@@ -74,13 +70,13 @@ max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
 # batch 4 at LR 0.02 (mmdet's 0.02 is for batch 16: 4x that per image, for
 # a short run that random initialisation must also learn from; see
-# docs/mini_world_detection.md), 20 warm-up iterations, x0.1 at 3/4 (the
-# schedule mmsoco.transfer.recipes.set_max_iters gives any length)
+# docs/mini_world_detection.md); the coco_tiny config's 20 warm-up
+# iterations and x0.1 step, the step at 3/4 of this length (the schedule
+# mmsoco.transfer.recipes.set_max_iters gives any length)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=20),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.75)], gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_iters,
+         milestones=[int(max_iters * 0.75)]),
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(checkpoint=dict(interval=max_iters // 4))
