@@ -52,6 +52,7 @@ HEADLINE = dict(feature='head', classifier='knn', shots=5)
 
 
 def parse_args(argv=None):
+    from mmsoco.utils.cli_options import add_pretraining_options
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true',
                    help='SoCo only, one pretraining seed, the probe only')
@@ -62,12 +63,9 @@ def parse_args(argv=None):
                    choices=sorted(CONFIGS))
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                    help='pretraining (and random-init) seeds')
-    p.add_argument('--iters', type=int, default=300,
-                   help='pretraining iterations (about 4 CPU-seconds each '
-                   'for SoCo at batch 16)')
-    p.add_argument('--batch', type=int, default=16,
-                   help='pretraining batch (the LR follows it by the '
-                   "recipe's rule)")
+    add_pretraining_options(p, iters=300, batch=16, prefix='',
+                            note=' (about 4 CPU-seconds an iteration for '
+                            'SoCo at batch 16)')
     p.add_argument('--draws', type=int, default=10, help='label draws')
     p.add_argument('--det-iters', type=int, default=400,
                    help='detection fine-tuning iterations')

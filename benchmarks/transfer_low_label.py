@@ -31,6 +31,7 @@ import statistics
 import sys
 import time
 
+from mmsoco.utils.cli_options import add_pretraining_options
 from mmsoco.utils.coco_tiny import coco_tiny_root, missing_coco_layout
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -44,6 +45,19 @@ PRETRAIN = dict(
 # the classes with the most boxes in both coco_tiny splits (train / val):
 # person 140 / 209, car 47 / 25, chair 26 / 48
 FREQUENT = ['person', 'car', 'chair']
+# the fine-tuning settings an option sets as it is: the option -> (the
+# config key, the default, the help). CPU-sized RoI work (the 4conv1fc head
+# dominates the cost): 128 sampled RoIs per training image, 100 proposals
+# per test image
+SETTINGS = {
+    'lr': ('optim_wrapper.optimizer.lr', 0.01,
+           'fine-tuning LR at batch 2 (the chain config: 0.0025, too slow '
+           'for 100 iterations)'),
+    'rois': ('model.train_cfg.rcnn.sampler.num', 128,
+             'RoIs sampled per training image (mmdet: 512)'),
+    'test-proposals': ('model.test_cfg.rpn.max_per_img', 100,
+                       'RPN proposals per test image (chain config: 300)'),
+}
 
 
 def parse_args(argv=None):
@@ -52,23 +66,19 @@ def parse_args(argv=None):
     p.add_argument('--pretrained', default=None,
                    help='mmsoco checkpoint / export to fine-tune from '
                    '(default: pretrain --pretrain-iters here)')
-    p.add_argument('--pretrain-iters', type=int, default=300)
-    p.add_argument('--pretrain-batch', type=int, default=8)
+    add_pretraining_options(p, iters=300, batch=8,
+                            note="; 0 keeps the config's length")
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--finetune-iters', type=int, default=100)
     p.add_argument('--classes', nargs='+', default=FREQUENT)
     p.add_argument('--all-classes', action='store_true',
                    help='every COCO class instead of --classes')
-    p.add_argument('--lr', type=float, default=0.01,
-                   help='fine-tuning LR at batch 2 (the chain config: '
-                   '0.0025, too slow for 100 iterations)')
+    for name, (_, default, text) in SETTINGS.items():
+        p.add_argument(f'--{name}', type=type(default), default=default,
+                       help=text)
     p.add_argument('--scale', type=int, default=320,
                    help='short side of the test images (training: '
                    '0.8-1x of it)')
-    p.add_argument('--rois', type=int, default=128,
-                   help='RoIs sampled per training image (mmdet: 512)')
-    p.add_argument('--test-proposals', type=int, default=100,
-                   help='RPN proposals per test image (chain config: 300)')
     p.add_argument('--arch', default='r18', choices=sorted(PRETRAIN))
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--inits', nargs='+', default=['random', 'mmsoco'],
@@ -99,16 +109,12 @@ def finetune_options(args) -> dict:
         'model.roi_head.mask_head': None,
         'model.roi_head.mask_roi_extractor': None,
         'model.test_cfg.rcnn.score_thr': 0.0,
-        # CPU-sized RoI work: 128 sampled RoIs per image in training (mmdet:
-        # 512), 100 proposals per image at test time (the chain's config:
-        # 300); the 4conv1fc head dominates the cost
-        'model.train_cfg.rcnn.sampler.num': args.rois,
-        'model.test_cfg.rpn.max_per_img': args.test_proposals,
         'train_dataloader.dataset.pipeline': train,
         'test_dataloader.dataset.pipeline': test,
         'test_evaluator.metric': 'bbox',
-        'optim_wrapper.optimizer.lr': args.lr,
     }
+    opts.update({key: getattr(args, name.replace('-', '_'))
+                 for name, (key, _, _) in SETTINGS.items()})
     if not args.all_classes:
         meta = dict(classes=tuple(args.classes))
         opts.update({'model.roi_head.bbox_head.num_classes':

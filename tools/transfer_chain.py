@@ -54,6 +54,8 @@ DEFAULT_DATA = coco_tiny_root()
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
+
+    from mmsoco.utils.cli_options import add_pretraining_options
     p = argparse.ArgumentParser(
         description='pretrain -> export -> Mask R-CNN fine-tune -> COCO AP')
     p.add_argument('--data-root', default=DEFAULT_DATA,
@@ -69,9 +71,8 @@ def parse_args(argv=None):
     p.add_argument('--val-ann', default=None, help='... and its COCO JSON')
     p.add_argument('--pretrain-config', default=osp.join(
         REPO, 'configs/soco_r18_fpn_1xb4-12iter_demo.py'))
-    p.add_argument('--pretrain-iters', type=int, default=200,
-                   help='rescales the whole run to N iterations, as '
-                   'tools/train.py --iters; 0 keeps the config\'s length')
+    add_pretraining_options(p, iters=200,
+                            note="; 0 keeps the config's length")
     p.add_argument('--pretrained', default=None, metavar='CHECKPOINT',
                    help='skip pretraining: fine-tune from this mmsoco '
                    'pretraining checkpoint or export')
