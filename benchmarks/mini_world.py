@@ -33,8 +33,6 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import resource
-import subprocess
 import sys
 import time
 
@@ -80,32 +78,6 @@ def parse_args(argv=None):
     if args.quick:
         args.algos, args.seeds = ['soco'], args.seeds[:1]
     return args
-
-
-class Clock:
-    """Wall and CPU seconds (this process and its children) per step."""
-
-    def __init__(self):
-        self.steps = []
-
-    def run(self, name, cmd, env):
-        t0, c0 = time.time(), _cpu()
-        print(f'[mini-world] {name}: {" ".join(cmd[1:])}', flush=True)
-        out = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-        self.steps.append(dict(step=name, wall=time.time() - t0,
-                               cpu=_cpu() - c0, load=os.getloadavg()[0]))
-        if out.returncode != 0:
-            tail = '\n'.join(out.stdout.splitlines()[-15:])
-            raise SystemExit(f'error: {name} failed (exit '
-                             f'{out.returncode}):\n{tail}')
-        return out.stdout
-
-
-def _cpu():
-    r = [resource.getrusage(w) for w in (resource.RUSAGE_SELF,
-                                          resource.RUSAGE_CHILDREN)]
-    return sum(x.ru_utime + x.ru_stime for x in r)
 
 
 def _tool(name):
@@ -185,13 +157,6 @@ def probe(args, clock, env, world, model, out, random_seed=None) -> dict:
     return _read(out)
 
 
-def accuracies(result, feature, classifier, shots) -> list:
-    return [r['top1'] for r in sorted(result['rows'],
-                                      key=lambda r: r['draw'])
-            if (r['feature'], r['classifier'], r['shots'])
-            == (feature, classifier, shots)]
-
-
 def _optional(module_path, name):
     path = osp.join(REPO, module_path)
     if not osp.isfile(path):
@@ -200,21 +165,6 @@ def _optional(module_path, name):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def ci(a, b):
-    """(mean, lo, hi) in points, or None without the bootstrap module."""
-    try:
-        from mmsoco.evaluation.bootstrap import paired_bootstrap_ci
-    except ImportError:
-        return None
-    return tuple(100 * v for v in paired_bootstrap_ci(a, b))
-
-
-def fmt_ci(c):
-    if c is None:
-        return 'n/a (no mmsoco.evaluation.bootstrap)'
-    return f'{c[0]:+.1f} (95% CI {c[1]:+.1f}..{c[2]:+.1f})'
 
 
 def detection(args, det, world, name, init, seed) -> dict:
@@ -231,56 +181,20 @@ def detection(args, det, world, name, init, seed) -> dict:
     return curve
 
 
-def probe_table(results) -> str:
-    import numpy as np
-    lines = ['| init | feature | classifier | ' + ' | '.join(
-        f'{n or "all"} labels' for n in SHOTS) + ' |',
-        '|---' * (3 + len(SHOTS)) + '|']
-    for init, runs in results.items():
-        for feat in ('head', 'c5'):
-            for clf in ('knn', 'logreg'):
-                cells = []
-                for n in SHOTS:
-                    acc = [a for r in runs
-                           for a in accuracies(r, feat, clf, n)]
-                    cells.append(f'{100 * np.mean(acc):.1f} +- '
-                                 f'{100 * np.std(acc):.1f}')
-                lines.append(f'| {init} | {feat} | {clf} | '
-                             + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
-
-def plot_curves(curves, random_level, path, chance=None) -> None:
-    from matplotlib.figure import Figure
-
-    from mmsoco.engine.hooks import save_figure
-    fig = Figure(figsize=(5.5, 3.8))
-    ax = fig.subplots()
-    for i, (algo, pts) in enumerate(curves.items()):
-        its = sorted(pts)
-        ax.plot([0] + its, [random_level[algo]] + [pts[t] for t in its],
-                marker='o', color=f'C{i}', label=algo)
-        ax.axhline(random_level[algo], color=f'C{i}', ls=':', lw=0.8,
-                   label=f'random init ({algo} network)')
-    if chance:
-        ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
-    ax.set_ylim(bottom=0)
-    ax.set(xlabel='pretraining iterations',
-           ylabel='probe@5 top-1 (%, k-NN, head)',
-           title='mini world: few-label box probe')
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
 def main(argv=None) -> int:
     import numpy as np
+
+    from mmsoco.evaluation.probe_report import (accuracies, ci_points,
+                                                fmt_ci, plot_probe_curves,
+                                                probe_table)
+    from mmsoco.utils.step_clock import StepClock, cpu_seconds
     args = parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
-    clock, t0, c0, load0 = Clock(), time.time(), _cpu(), os.getloadavg()
+    clock = StepClock('[mini-world]', REPO)
+    t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
     world = make_world(args, clock, env)
     probes, randoms, curves, random_level = {}, {}, {}, {}
     det = None if args.quick else _optional(
@@ -315,7 +229,7 @@ def main(argv=None) -> int:
     table_in = {f'random ({a} network, BN recomputed)': randoms[a]
                 for a in args.algos}
     table_in.update({f'{a} {args.iters} it': probes[a] for a in args.algos})
-    print('\n' + probe_table(table_in))
+    print('\n' + probe_table(table_in, SHOTS))
     for init, runs in table_in.items():
         cos = [r['mean_cos'] for r in runs if 'mean_cos' in r]
         if cos:
@@ -328,7 +242,7 @@ def main(argv=None) -> int:
     for algo in args.algos:
         a = [x for r in probes[algo] for x in accuracies(r, **HEADLINE)]
         b = [x for r in randoms[algo] for x in accuracies(r, **HEADLINE)]
-        c = ci(a, b)
+        c = ci_points(a, b)
         summary[f'{algo}_probe5_ci'] = c
         part = f'{algo} probe@5 {fmt_ci(c)}'
         if det is not None:
@@ -337,7 +251,7 @@ def main(argv=None) -> int:
                     for d in aucs[algo]]
             base = [100 * curve_area(d['iters'], d['ap50'])
                     for d in aucs['random']]
-            c = ci(np.array(area) / 100, np.array(base) / 100)
+            c = ci_points(np.array(area) / 100, np.array(base) / 100)
             summary[f'{algo}_det_auc_ci'] = c
             part += f', detection AUC {fmt_ci(c)}'
         else:
@@ -347,13 +261,10 @@ def main(argv=None) -> int:
         parts.append(part)
     png = osp.join(args.work_dir, 'probe_vs_iterations.png')
     classes = len(_read(osp.join(world, 'world.json'))['categories'])
-    plot_curves(curves, random_level, png, 100 / classes)
+    plot_probe_curves(curves, random_level, png, 100 / classes)
     load1 = os.getloadavg()
-    print('\n| step | wall s | CPU s | load (1 min) |\n|---|---|---|---|')
-    for s in clock.steps:
-        print(f'| {s["step"]} | {s["wall"]:.0f} | {s["cpu"]:.0f} | '
-              f'{s["load"]:.1f} |')
-    wall, cpu = time.time() - t0, _cpu() - c0
+    print('\n' + clock.table())
+    wall, cpu = time.time() - t0, cpu_seconds() - c0
     summary.update(wall=wall, cpu=cpu, load_start=load0, load_end=load1)
     from mmsoco.utils.atomic import atomic_write
     atomic_write(osp.join(args.work_dir, 'summary.json'),

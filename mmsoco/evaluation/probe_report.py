@@ -1,0 +1,75 @@
+"""A report of few-label box probe results, as tools/probe.py writes them
+(``rows``: one per feature, classifier, shots and label draw, with its
+``top1``): one setting's accuracies, a markdown table over
+initialisations, paired bootstrap CIs in points and the probe accuracy
+against pretraining iterations as a plot."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .bootstrap import paired_bootstrap_ci
+
+
+def accuracies(result: dict, feature: str, classifier: str,
+               shots: int) -> List[float]:
+    """The top-1 of one setting, one per label draw in draw order."""
+    return [r['top1'] for r in sorted(result['rows'],
+                                      key=lambda r: r['draw'])
+            if (r['feature'], r['classifier'], r['shots'])
+            == (feature, classifier, shots)]
+
+
+def ci_points(a: Sequence[float], b: Sequence[float]) -> Tuple[float, ...]:
+    """(mean, lo, hi) of ``a - b`` (paired bootstrap, 95 %), in points."""
+    return tuple(100 * v for v in paired_bootstrap_ci(a, b))
+
+
+def fmt_ci(c: Sequence[float]) -> str:
+    return f'{c[0]:+.1f} (95% CI {c[1]:+.1f}..{c[2]:+.1f})'
+
+
+def probe_table(results: Dict[str, list], shots: Sequence[int]) -> str:
+    """Mean +- std top-1 (%) over the runs of each initialisation, per
+    feature (head, c5), classifier (knn, logreg) and shots (0: all)."""
+    lines = ['| init | feature | classifier | ' + ' | '.join(
+        f'{n or "all"} labels' for n in shots) + ' |',
+        '|---' * (3 + len(shots)) + '|']
+    for init, runs in results.items():
+        for feat in ('head', 'c5'):
+            for clf in ('knn', 'logreg'):
+                cells = []
+                for n in shots:
+                    acc = [a for r in runs
+                           for a in accuracies(r, feat, clf, n)]
+                    cells.append(f'{100 * np.mean(acc):.1f} +- '
+                                 f'{100 * np.std(acc):.1f}')
+                lines.append(f'| {init} | {feat} | {clf} | '
+                             + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_probe_curves(curves: Dict[str, Dict[int, float]],
+                      random_level: Dict[str, float], path: str,
+                      chance: Optional[float] = None) -> None:
+    """Probe@5 (%) against pretraining iterations, one line per algorithm
+    from its random initialisation's level at 0, that level dotted."""
+    from matplotlib.figure import Figure
+
+    from mmsoco.engine.hooks import save_figure
+    fig = Figure(figsize=(5.5, 3.8))
+    ax = fig.subplots()
+    for i, (algo, pts) in enumerate(curves.items()):
+        its = sorted(pts)
+        ax.plot([0] + its, [random_level[algo]] + [pts[t] for t in its],
+                marker='o', color=f'C{i}', label=algo)
+        ax.axhline(random_level[algo], color=f'C{i}', ls=':', lw=0.8,
+                   label=f'random init ({algo} network)')
+    if chance:
+        ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
+    ax.set_ylim(bottom=0)
+    ax.set(xlabel='pretraining iterations',
+           ylabel='probe@5 top-1 (%, k-NN, head)',
+           title='mini world: few-label box probe')
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
