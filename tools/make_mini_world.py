@@ -3,8 +3,8 @@
 COCO-format data set with exact boxes and masks.
 
     python tools/make_mini_world.py OUT [--seed 0] [--images 2000]
-        [--train 300] [--val 300] [--size 128] [--objects 2 8]
-        [--obj-size 12 64] [--backgrounds DIR] [--stamps DIR]
+        [--train 300] [--val 300] [--size 128] [--objects 2 5]
+        [--obj-size 24 64] [--backgrounds DIR] [--stamps DIR]
         [--preview PNG]
 
 OUT gets unlabeled/ (pretraining images), train/ and val/ (labelled),
@@ -30,9 +30,9 @@ def parse_args(argv=None):
     p.add_argument('--val', type=int, default=300,
                    help='labelled validation images')
     p.add_argument('--size', type=int, default=128, help='image side (px)')
-    p.add_argument('--objects', type=int, nargs=2, default=[2, 8],
+    p.add_argument('--objects', type=int, nargs=2, default=[2, 5],
                    metavar=('MIN', 'MAX'), help='objects per image')
-    p.add_argument('--obj-size', type=float, nargs=2, default=[12., 64.],
+    p.add_argument('--obj-size', type=float, nargs=2, default=[24., 64.],
                    metavar=('MIN', 'MAX'),
                    help='object size, sqrt(area) in px (log-uniform)')
     p.add_argument('--backgrounds', default=coco_tiny_root(),

@@ -11,9 +11,10 @@ import pytest
 
 from mmsoco.datasets.mini_world import (STAMPS_PACKAGE, STAMPS_ROOT,
                                         CompositeSettings, StampsMissingError,
-                                        compose, instance_annotations,
-                                        make_world, mask_to_rle, paste,
-                                        rle_to_mask, stamp_catalogue)
+                                        calm_background, compose,
+                                        instance_annotations, make_world,
+                                        mask_to_rle, paste, rle_to_mask,
+                                        split_pools, stamp_catalogue)
 
 from ..helpers import load_script
 
@@ -121,9 +122,16 @@ def test_tiny_world_is_deterministic_exact_and_disjoint(tmp_path,
     for cat in world['categories']:
         held, seen = world['stamps']['held_out'][cat], \
             world['stamps']['seen'][cat]
-        assert held and seen and not set(held) & set(seen)
+        assert len(held) == 2 and seen and not set(held) & set(seen)
     assert not set(world['backgrounds']['held_out']) & \
         set(world['backgrounds']['seen'])
+    # pretraining pastes the seen stamps; both labelled splits the held-out
+    # ones, val on the held-out backgrounds
+    for split, stamps, bgs in (('unlabeled', 'seen', 'seen'),
+                               ('train', 'held_out', 'seen'),
+                               ('val', 'held_out', 'held_out')):
+        assert split_pools(world, split) == (world['stamps'][stamps],
+                                              world['backgrounds'][bgs])
     n = 0
     for split in ('unlabeled', 'train', 'val'):
         coco = json.loads(fa[f'annotations/{split}.json'])
@@ -145,5 +153,16 @@ def test_tiny_world_is_deterministic_exact_and_disjoint(tmp_path,
         per_image = [sum(a['image_id'] == im['id']
                          for a in coco['annotations'])
                      for im in coco['images']]
-        assert min(per_image) >= 1 and max(per_image) <= 8
+        assert min(per_image) >= 1 and max(per_image) <= 5
     assert n == sum(world['instances'].values())
+
+
+def test_calm_background_blurs_and_lowers_contrast():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+    assert calm_background(img, 0., 1.) is img
+    flat = calm_background(img, 0., 0.5).astype(float)
+    assert abs(flat.std() - img.std() / 2) < 1.0
+    assert np.allclose(flat.mean((0, 1)), img.mean((0, 1)), atol=1.0)
+    blurred = calm_background(img, 2., 1.).astype(float)
+    assert blurred.std() < img.std() / 3  # noise averaged out

@@ -8,8 +8,8 @@ recursively; ``*_mirror.png`` files are mirror images of another stamp and
 are left out), except the ``symbols`` tree (letters, digits, coins: flat
 glyphs rather than objects) and the ``seasonal`` tree (themes mixing
 unrelated objects). The stamps of a category are split, by the world's
-seed, into a *seen* pool (pasted into ``unlabeled/`` and ``train/``) and a
-*held-out* pool (pasted only into ``val/``).
+seed, into a *seen* pool (pasted into ``unlabeled/``) and a *held-out*
+pool (pasted into the labelled ``train/`` and ``val/``).
 """
 import os
 import os.path as osp
@@ -75,7 +75,7 @@ def split_stamps(catalogue: Dict[str, List[str]], seed: int,
                  min_held_out: int = 3) -> Dict[str, Dict[str, List[str]]]:
     """``{'seen': {cat: [...]}, 'held_out': {cat: [...]}}``: per category,
     a seeded shuffle; the first ``max(min_held_out, round(share n))`` stamps
-    are held out (val only), the rest are seen (unlabeled and train)."""
+    are held out (the labelled splits), the rest are seen (unlabeled)."""
     out = dict(seen={}, held_out={})
     for i, (cat, files) in enumerate(sorted(catalogue.items())):
         order = np.random.default_rng([seed, 7, i]).permutation(len(files))

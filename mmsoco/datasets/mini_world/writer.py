@@ -9,10 +9,10 @@ Layout of ``OUT``::
     world.json                 settings, seed, categories, counts
 
 Everything is a function of the seed: image ``i`` of a split draws from its
-own generator ``default_rng([seed, split, i])``. ``unlabeled`` and
-``train`` paste the *seen* stamps on one share of the backgrounds, ``val``
-the *held-out* stamps on the other share, so no val object instance is ever
-seen in pretraining.
+own generator ``default_rng([seed, split, i])``. ``unlabeled`` pastes the
+*seen* stamps, ``train`` and ``val`` the *held-out* ones, so no labelled
+object instance is ever seen in pretraining; ``unlabeled`` and ``train``
+use one share of the backgrounds, ``val`` the other.
 """
 import dataclasses
 import json
@@ -25,7 +25,8 @@ import numpy as np
 
 from mmsoco.image_set import list_images, load_rgb
 from mmsoco.utils.atomic import atomic_file, atomic_write
-from .composite import (CompositeSettings, background_crop, compose,
+from .composite import (CompositeSettings, background_crop,
+                        calm_background, compose,
                         instance_annotations, mask_to_rle, transform_stamp)
 from .stamps import STAMPS_ROOT, load_stamp, split_stamps, stamp_catalogue
 
@@ -33,7 +34,8 @@ SPLITS = ('unlabeled', 'train', 'val')
 DEFAULT_COUNTS = dict(unlabeled=2000, train=300, val=300)
 BACKGROUND_SIDE = 256  # backgrounds are shrunk to this short side once
 VAL_BACKGROUND_SHARE = 0.25
-WORLD_VERSION = 1
+WORLD_VERSION = 2
+HELD_OUT_PER_CATEGORY = 2  # stamps per category kept from pretraining
 
 
 class WorldInputError(ValueError):
@@ -69,7 +71,8 @@ def world_plan(seed: int, backgrounds: str, stamps_root: str = STAMPS_ROOT,
     settings = settings or CompositeSettings()
     counts = dict(DEFAULT_COUNTS, **(counts or {}))
     catalogue = stamp_catalogue(stamps_root)
-    pools = split_stamps(catalogue, seed)
+    pools = split_stamps(catalogue, seed, held_out_share=0.,
+                         min_held_out=HELD_OUT_PER_CATEGORY)
     bgs = _backgrounds(backgrounds)
     order = np.random.default_rng([seed, 11]).permutation(len(bgs))
     n_val = max(1, int(round(VAL_BACKGROUND_SHARE * len(bgs))))
@@ -87,9 +90,11 @@ def world_plan(seed: int, backgrounds: str, stamps_root: str = STAMPS_ROOT,
         'stamps, symbols/ and seasonal/ left out')
 
 
-def _split_pools(plan: dict, split: str):
-    key = 'held_out' if split == 'val' else 'seen'
-    return plan['stamps'][key], plan['backgrounds'][key]
+def split_pools(plan: dict, split: str):
+    """(stamps by category, background keys) a split draws from."""
+    stamps = 'seen' if split == 'unlabeled' else 'held_out'
+    backgrounds = 'held_out' if split == 'val' else 'seen'
+    return plan['stamps'][stamps], plan['backgrounds'][backgrounds]
 
 
 def render_image(plan: dict, split: str, index: int, stamp_cache: dict,
@@ -98,13 +103,15 @@ def render_image(plan: dict, split: str, index: int, stamp_cache: dict,
     s = CompositeSettings(**{k: tuple(v) if isinstance(v, list) else v
                              for k, v in plan['settings'].items()})
     rng = np.random.default_rng([plan['seed'], SPLITS.index(split), index])
-    stamps, bgs = _split_pools(plan, split)
+    stamps, bgs = split_pools(plan, split)
     cats = plan['categories']
     bg_key = bgs[int(rng.integers(len(bgs)))]
     if bg_key not in bg_cache:
         bg_cache[bg_key] = _load_background(
             osp.join(plan['background_root'], bg_key))
-    background = background_crop(bg_cache[bg_key], s.size, rng, s.bg_scale)
+    background = calm_background(
+        background_crop(bg_cache[bg_key], s.size, rng, s.bg_scale),
+        s.bg_blur, s.bg_contrast)
     n = int(rng.integers(s.objects[0], s.objects[1] + 1))
     chosen, labels = [], []
     for _ in range(n):
