@@ -5,7 +5,7 @@ to end.
     python benchmarks/mini_world.py [--quick] [--world DIR]
         [--work-dir work_dirs/mini_world] [--algos soco insloc]
         [--seeds 0 1 2] [--iters 300] [--batch 16] [--draws 10]
-        [--device cpu]
+        [--probe-only] [--device cpu]
 
 1. world: tools/make_mini_world.py WORK/world (or --world DIR, reused);
 2. per algorithm and pretraining seed: tools/generate_proposals.py on
@@ -65,6 +65,8 @@ def parse_args(argv=None):
                             note=' (about 4 CPU-seconds an iteration for '
                             'SoCo at batch 16)')
     p.add_argument('--draws', type=int, default=10, help='label draws')
+    p.add_argument('--probe-only', action='store_true',
+                   help='skip the few-label detection part')
     p.add_argument('--det-iters', type=int, default=400,
                    help='detection fine-tuning iterations')
     p.add_argument('--world-images', type=int, nargs=3,
@@ -197,7 +199,7 @@ def main(argv=None) -> int:
     t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
     world = make_world(args, clock, env)
     probes, randoms, curves, random_level = {}, {}, {}, {}
-    det = None if args.quick else _optional(
+    det = None if args.quick or args.probe_only else _optional(
         'benchmarks/mini_world_detection.py', 'mini_world_detection')
     aucs = {}
     for algo in args.algos:
@@ -256,7 +258,8 @@ def main(argv=None) -> int:
             part += f', detection AUC {fmt_ci(c)}'
         else:
             part += ', detection AUC not run' + (
-                ' (--quick)' if args.quick else
+                ' (--quick)' if args.quick else ' (--probe-only)'
+                if args.probe_only else
                 ' (no benchmarks/mini_world_detection.py)')
         parts.append(part)
     png = osp.join(args.work_dir, 'probe_vs_iterations.png')

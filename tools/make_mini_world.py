@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             with open(done) as f:
                 old = json.load(f)
             old.pop('instances', None)
-            if old == plan:
+            if old == json.loads(json.dumps(plan)):  # tuples as JSON lists
                 print(f'{args.out}: this world is already complete')
                 if args.preview:
                     draw_samples(args.out, args.preview)

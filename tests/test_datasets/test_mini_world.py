@@ -166,3 +166,17 @@ def test_calm_background_blurs_and_lowers_contrast():
     assert np.allclose(flat.mean((0, 1)), img.mean((0, 1)), atol=1.0)
     blurred = calm_background(img, 2., 1.).astype(float)
     assert blurred.std() < img.std() / 3  # noise averaged out
+
+
+@needs_stamps
+def test_tool_rerun_on_a_complete_world(tmp_path, photo_folder, capsys):
+    tool = load_script('tools/make_mini_world.py')
+    args = [str(tmp_path / 'w'), '--backgrounds', photo_folder, '--images',
+            '2', '--train', '1', '--val', '1', '--size', '48']
+    assert tool.main(args) == 0
+    capsys.readouterr()
+    assert tool.main(args) == 0  # the same world: said, nothing rewritten
+    assert 'this world is already complete' in capsys.readouterr().out
+    assert tool.main(args + ['--seed', '1']) == 2
+    err = capsys.readouterr().err
+    assert 'holds a different world' in err and len(err.splitlines()) == 1
