@@ -4,7 +4,8 @@ to end.
 
     python benchmarks/mini_world.py [--quick] [--world DIR]
         [--work-dir work_dirs/mini_world] [--algos soco insloc]
-        [--seeds 0 1 2] [--iters 300] [--batch 16] [--draws 10]
+        [--seeds 0 1 2] [--iters 300] [--batch 16] [--lr-factor 1]
+        [--draws 10]
         [--probe-only] [--device cpu]
 
 1. world: tools/make_mini_world.py WORK/world (or --world DIR, reused);
@@ -64,6 +65,9 @@ def parse_args(argv=None):
     add_pretraining_options(p, iters=300, batch=16, prefix='',
                             note=' (about 4 CPU-seconds an iteration for '
                             'SoCo at batch 16)')
+    p.add_argument('--lr-factor', type=float, default=1.0,
+                   help="the pretraining LR times this (default 1: the "
+                   "recipe's rule, LR per 256 images x batch / 256)")
     p.add_argument('--draws', type=int, default=10, help='label draws')
     p.add_argument('--probe-only', action='store_true',
                    help='skip the few-label detection part')
@@ -117,6 +121,11 @@ def pretrain(args, clock, env, world, algo, seed) -> list:
             f'train_dataloader.num_workers={args.workers}',
             f'train_dataloader.persistent_workers={args.workers > 0}',
             f'train_dataloader.dataset.data_root={world}/unlabeled']
+    if args.lr_factor != 1:
+        from mmengine.config import Config
+        lr = Config.fromfile(osp.join(REPO, CONFIGS[algo])).optim_wrapper
+        opts.append(f'optim_wrapper.optimizer.lr='
+                    f'{lr.optimizer.lr * args.lr_factor:g}')
     if algo == 'soco':
         store = osp.join(args.work_dir, 'proposals')
         if not osp.isfile(osp.join(store, 'meta.json')):

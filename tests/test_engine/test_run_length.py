@@ -112,6 +112,28 @@ def test_a_child_config_changing_the_length_changes_the_schedule(tmp_path):
     assert cfg.param_scheduler[1].end == 100
 
 
+@pytest.mark.parametrize('name,expected', [
+    # warm-up over the first tenth from LR / 100, cosine to 1e-6
+    ('soco_r18_fpn_mini-world.py', [(0, 30, None), (30, 300, 270)]),
+    # cosine to 0 over the whole run
+    ('insloc_r18_fpn_mini-world.py', [(0, 300, 300)]),
+])
+def test_mini_world_configs_run_their_schedule_over_300_iterations(
+        name, expected):
+    """The mini-world configs change only the length of the templates they
+    build on: the schedule they run is the template's, at 300 iterations,
+    and the checkpoints fall at each quarter."""
+    from mmsoco.engine.run_length import fit_schedule_to_run
+    cfg = load(osp.join(REPO, 'configs', name))
+    fit_schedule_to_run(cfg)
+    assert cfg.train_cfg.max_iters == 300
+    assert [(s.begin, s.end, s.get('T_max')) for s in cfg.param_scheduler
+            ] == expected
+    assert not any(s.by_epoch for s in cfg.param_scheduler)
+    assert cfg.default_hooks.checkpoint.interval == 75
+    assert cfg.default_hooks.checkpoint.max_keep_ckpts == 4
+
+
 def test_epochs_on_an_iteration_config_counts_passes():
     """--epochs on the demo: fractional-epoch warm-up stepped per
     iteration, and an endless sampler swapped for its per-pass twin."""
