@@ -64,7 +64,9 @@ def parse_env(spec: str):
 
 def run_job(repo: str, data_root: str, env_extra: dict) -> dict:
     work = tempfile.mkdtemp(prefix='main_job_')
-    env = dict(os.environ, PYTHONPATH=repo, **env_extra)
+    env = dict(os.environ, **env_extra)
+    if osp.realpath(repo) != osp.realpath(REPO):  # --repo: that package
+        env['PYTHONPATH'] = repo
     cmd = [sys.executable, osp.join(repo, 'tools', 'train.py'),
            osp.join(repo, CONFIG), '--work-dir', work, '--cfg-options',
            f'train_dataloader.dataset.data_root={data_root}']

@@ -202,8 +202,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+    env = dict(os.environ)
     clock = StepClock('[mini-world]', REPO)
     t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
     world = make_world(args, clock, env)

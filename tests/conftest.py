@@ -60,6 +60,8 @@ def slurm_cluster(tmp_path_factory):
 def tool_env():
     """Environment for running the repo's tools in a subprocess."""
     env = dict(os.environ)
+    # the tests package importable: the toy model (tests/dist_toy) is
+    # loaded by its config's custom_imports; mmsoco itself is installed
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env['PYTHON'] = sys.executable
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']

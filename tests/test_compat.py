@@ -78,7 +78,7 @@ CPU_DIST_SCRIPT = textwrap.dedent('''
 def test_cpu_process_group_and_ddp(launcher):
     """init_dist and DDP as mmengine's Runner calls them, on a CPU machine."""
     env = dict(os.environ, MASTER_ADDR='127.0.0.1',
-               MASTER_PORT=str(free_port()), PYTHONPATH=REPO)
+               MASTER_PORT=str(free_port()))
     if launcher == 'pytorch':
         env.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1')
     else:
@@ -120,8 +120,7 @@ def test_import_mmsoco_loads_no_torch_until_mmengine_is_imported():
         print('ok')
     ''')
     proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
-                          capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, PYTHONPATH=REPO))
+                          capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip() == 'ok', proc.stderr[-2000:]
 
 
@@ -157,5 +156,5 @@ def test_each_subpackage_imports_first_in_a_fresh_interpreter(module):
     mmengine first, e.g. the registry, once saw a partial mmsoco.registry)."""
     proc = subprocess.run([sys.executable, '-c', f'import {module}'],
                           cwd=REPO, capture_output=True, text=True,
-                          timeout=300, env=dict(os.environ, PYTHONPATH=REPO))
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

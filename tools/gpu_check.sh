@@ -45,8 +45,6 @@ if [ -z "${PYTHON:-}" ]; then
   PYTHON=python
   [ -x "$REPO/.venv/bin/python" ] && PYTHON="$REPO/.venv/bin/python"
 fi
-export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
 if [ "$SMOKE" = 1 ]; then
   export CUDA_VISIBLE_DEVICES=''

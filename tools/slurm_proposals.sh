@@ -56,7 +56,6 @@ OPTS=(--partition="$PARTITION" --job-name="$JOB_NAME")
 [ -n "${MEM_PER_CPU:-}" ] && OPTS+=(--mem-per-cpu="$MEM_PER_CPU")
 SHARD_OPTS=("${OPTS[@]}" --ntasks="$NTASKS" --cpus-per-task="$CPUS_PER_TASK")
 [ -n "${TASKS_PER_NODE:-}" ] && SHARD_OPTS+=(--ntasks-per-node="$TASKS_PER_NODE")
-export PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}"
 
 # Each task expands its own SLURM_PROCID; the tasks write disjoint shards of
 # OUT.work/ and none of them builds the store.

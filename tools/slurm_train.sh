@@ -52,6 +52,5 @@ SLURM_OPTS=(-p "$PARTITION" --job-name="$JOB_NAME" --ntasks="$GPUS")
 SLURM_OPTS+=(--cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1)
 
 # shellcheck disable=SC2086
-PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}" \
 exec srun "${SLURM_OPTS[@]}" $SRUN_ARGS \
     "$PYTHON" -u "$HERE/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher slurm "$@"

@@ -2,12 +2,12 @@
 from mmsoco.models.shared_heads import ResLayerExtraNorm
 from .check import (TransferMismatchError, TransferReport, arch_of_detector,
                     compare, load_transfer_weights)
-from .convert import (C4, FPN, Export, ExportError, detect_arch,
-                      export_map_from_meta, to_detectron2, to_mmdet)
+from .convert import Export, export_map_from_meta, to_detectron2, to_mmdet
+from .errors import ExportError, StageError
 from .export_widths import detector_widths
+from .legacy import C4, FPN, detect_arch
 from .io import (check_export_target, export_checkpoint, load_export,
                  read_checkpoint, save_export)
-from .errors import StageError
 from .pretrained_init import TransferPretrained
 
 __all__ = [

@@ -197,7 +197,7 @@ def init_cfg_for(checkpoint: str) -> dict:
     as backbone weights (mmdet's ``backbone.init_cfg=Pretrained``
     convention, e.g. a supervised ImageNet ResNet); ``''`` is random
     initialisation."""
-    from .convert import ExportError
+    from .errors import ExportError
     from .io import load_export
     if not checkpoint:
         return dict(init_cfg=dict(type='mmsoco.TransferPretrained',

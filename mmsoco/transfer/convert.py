@@ -39,8 +39,7 @@ from mmsoco.models.utils.export_map import (EXPORT_MAP_META_KEY,
                                             apply_export_map,
                                             check_export_map)
 from .errors import ExportError
-from .legacy import (C4, FPN, LEGACY_MAPS, detect_arch,  # noqa: F401
-                     legacy_export_map, model_type_from_meta)
+from .legacy import C4, LEGACY_MAPS, legacy_export_map
 
 SOURCES = ('online', 'target')
 FORMATS = ('mmdet', 'detectron2')

@@ -10,8 +10,9 @@ import torch
 from mmsoco.utils.atomic import atomic_file
 from mmsoco.utils.checkpoint_load import (CheckpointFileError,
                                           load_checkpoint_file)
-from .convert import (EXPORT_META_KEY, FORMATS, Export, ExportError,
-                      export_map_from_meta, to_detectron2, to_mmdet)
+from .convert import (EXPORT_META_KEY, FORMATS, Export, export_map_from_meta,
+                      to_detectron2, to_mmdet)
+from .errors import ExportError
 from .legacy import model_type_from_meta
 
 

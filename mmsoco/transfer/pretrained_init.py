@@ -39,7 +39,7 @@ class TransferPretrained:
         if self.checkpoint:
             import os.path as osp
 
-            from .convert import ExportError
+            from .errors import ExportError
             from .io import load_export
             if not osp.isfile(self.checkpoint):
                 raise ExportError(

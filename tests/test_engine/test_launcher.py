@@ -12,8 +12,6 @@ from mmsoco.engine.launcher import (LAUNCHERS, check_launcher,
                                     check_launcher_env)
 from mmsoco.engine.train_errors import UsageError
 
-from ..helpers import REPO
-
 
 def test_launcher_env_check_accepts_a_launched_process():
     """The check refuses only what mmengine would die on."""
@@ -63,7 +61,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir('/proc'), reason='needs /proc')
 def test_child_ends_when_its_parent_is_killed():
-    env = dict(os.environ, PYTHONPATH=REPO)
+    env = dict(os.environ)
     parent = subprocess.Popen([sys.executable, '-c', PARENT, CHILD],
                               stdout=subprocess.PIPE, text=True, env=env)
     child = int(parent.stdout.readline())

@@ -66,8 +66,7 @@ def test_odd_files_never_stop_or_hang_the_run(tool, images, tmp_path,
         f.write(good)
     out = str(tmp_path / 'out')
     r = subprocess.run([sys.executable, TOOL, images, out, '--workers', '2'],
-                       capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, PYTHONPATH=REPO))
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     store = ProposalStore(out)
     report = json.load(open(osp.join(out, 'report.json')))
@@ -89,8 +88,7 @@ def test_ctrl_c_says_how_to_resume_in_one_line(images, tmp_path, sig):
     # a terminal's Ctrl-C reaches the whole process group, workers too
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
-                            preexec_fn=sigint_default,
-                            env=dict(os.environ, PYTHONPATH=REPO))
+                            preexec_fn=sigint_default)
     deadline = time.time() + 120
     while time.time() < deadline and not (
             osp.isdir(out + '.work') and any(
@@ -121,8 +119,7 @@ def test_ctrl_c_while_the_imports_load_is_one_line(images, tmp_path, delay):
     proc = subprocess.Popen([sys.executable, TOOL, images, out],
                             stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
-                            preexec_fn=sigint_default,
-                            env=dict(os.environ, PYTHONPATH=REPO))
+                            preexec_fn=sigint_default)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
     err = proc.communicate(timeout=60)[1]

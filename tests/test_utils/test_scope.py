@@ -64,7 +64,7 @@ def run_probe(tmp_path):
     (fake / '__init__.py').write_text(SENTINEL)
     attempts = tmp_path / 'attempts.txt'
     env = dict(os.environ, TORCHVISION_ATTEMPTS=str(attempts),
-               PYTHONPATH=os.pathsep.join([str(tmp_path / 'sentinel'), REPO,
+               PYTHONPATH=os.pathsep.join([str(tmp_path / 'sentinel'),
                                            os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run([sys.executable, '-c', PROBE], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)

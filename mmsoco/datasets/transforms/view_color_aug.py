@@ -1,7 +1,6 @@
 """Colour augmentation of every view (jitter, grey, blur, solarize, with
 per-view probabilities): BYOL's asymmetric recipe by default (SoCo), MoCo
 v2's numbers in InsLoc's configs."""
-import zlib
 from typing import Sequence
 
 from mmcv.transforms import BaseTransform
@@ -38,12 +37,6 @@ class ViewColorAug(RandomStateMixin, BaseTransform):
         self.jitter_prob, self.gray_prob = jitter_prob, gray_prob
         self.blur_prob, self.solarize_prob = blur_prob, solarize_prob
         self.blur_sigma = tuple(blur_sigma)
-
-    @property
-    def rng_stream(self) -> int:
-        # a fixed stream number (the CRC of the transform's first name):
-        # a sample's colour draws under its view seed stay what they were
-        return zlib.crc32(b'BYOLColorAug')
 
     def transform(self, results: dict) -> dict:
         views = results['views']
