@@ -25,9 +25,10 @@ to end.
 
 --quick: SoCo only, one seed, the probe only. Every finished step is
 reused when the command is run again (interrupt and rerun). The last line:
-``mini-world: soco probe@5 +X (95% CI lo..hi), detection AUC +Y (lo..hi);
-insloc ...``, where probe@5 is the top-1 accuracy of the k-NN on the box
-head's features with 5 labels per class, in points.
+``mini-world: soco probe@5 +X (95% CI lo..hi), linear@5 ..., detection AUC
++Y (lo..hi); insloc ...``: the top-1 of the k-NN (probe@5, the headline)
+and of the logistic regression (linear@5) on the box head's features with
+5 labels per class, pretrained minus random, in points.
 """
 import argparse
 import importlib.util
@@ -47,7 +48,9 @@ CONFIGS = dict(soco='configs/soco_r18_fpn_mini-world.py',
 PROPOSAL_OPTIONS = ('--filter', 'small_objects', '--scale', '100',
                     '--min-size', '20')
 SHOTS = (1, 5, 10, 0)
-HEADLINE = dict(feature='head', classifier='knn', shots=5)
+# the headline (fixed before any result) and the linear probe beside it
+SETTINGS = {'probe@5': dict(feature='head', classifier='knn', shots=5),
+            'linear@5': dict(feature='head', classifier='logreg', shots=5)}
 
 
 def parse_args(argv=None):
@@ -168,11 +171,12 @@ def probe(args, clock, env, world, model, out, random_seed=None) -> dict:
     return _read(out)
 
 
-def _optional(module_path, name):
-    path = osp.join(REPO, module_path)
-    if not osp.isfile(path):
-        return None
-    spec = importlib.util.spec_from_file_location(name, path)
+def _detection_module():
+    """benchmarks/mini_world_detection.py (a script beside this one)."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)),
+                    'mini_world_detection.py')
+    spec = importlib.util.spec_from_file_location('mini_world_detection',
+                                                  path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -206,16 +210,15 @@ def main(argv=None) -> int:
     clock = StepClock('[mini-world]', REPO)
     t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
     world = make_world(args, clock, env)
-    probes, randoms, curves, random_level = {}, {}, {}, {}
-    det = None if args.quick or args.probe_only else _optional(
-        'benchmarks/mini_world_detection.py', 'mini_world_detection')
+    probes, randoms, by_iter = {}, {}, {}
+    det = None if args.quick or args.probe_only else _detection_module()
     aucs = {}
     for algo in args.algos:
         randoms[algo] = [probe(
             args, clock, env, world, osp.join(REPO, CONFIGS[algo]),
             osp.join(args.work_dir, f'probe_random_{algo}_seed{s}.json'), s)
             for s in args.seeds]
-        probes[algo], points = [], {}
+        probes[algo], by_iter[algo] = [], {}
         for s in args.seeds:
             exports = pretrain(args, clock, env, world, algo, s)
             if args.quick:
@@ -223,15 +226,11 @@ def main(argv=None) -> int:
             for it, path in exports:
                 r = probe(args, clock, env, world, path, osp.join(
                     args.work_dir, f'probe_{algo}_seed{s}_iter{it}.json'))
-                points.setdefault(it, []).append(
-                    np.mean(accuracies(r, **HEADLINE)))
+                by_iter[algo].setdefault(it, []).append(r)
             probes[algo].append(r)  # the last checkpoint's
             if det is not None:
                 aucs.setdefault(algo, []).append(
                     detection(args, det, world, algo, exports[-1][1], s))
-        curves[algo] = {it: 100 * np.mean(v) for it, v in points.items()}
-        random_level[algo] = 100 * np.mean([np.mean(accuracies(r, **HEADLINE))
-                                            for r in randoms[algo]])
     if det is not None:
         aucs['random'] = [detection(args, det, world, 'random', None, s)
                           for s in args.seeds]
@@ -246,33 +245,42 @@ def main(argv=None) -> int:
             print(f'{init}: mean cosine between val boxes (collapse: near '
                   '1) ' + ', '.join(f'{n} {np.mean([c[n] for c in cos]):.3f}'
                                     for n in cos[0]))
+    def level(runs, setting):
+        return 100 * np.mean([np.mean(accuracies(r, **setting))
+                              for r in runs])
+    curves = {n: {a: {it: level(rs, st) for it, rs in by_iter[a].items()}
+                  for a in args.algos} for n, st in SETTINGS.items()}
+    titles = {n: f"{n} ({st['classifier']}, {st['feature']})"
+              for n, st in SETTINGS.items()}
+    random_level = {n: {a: level(randoms[a], st) for a in args.algos}
+                    for n, st in SETTINGS.items()}
     summary = dict(args=vars(args), curves=curves,
                    random_level=random_level, steps=clock.steps)
     parts = []
     for algo in args.algos:
-        a = [x for r in probes[algo] for x in accuracies(r, **HEADLINE)]
-        b = [x for r in randoms[algo] for x in accuracies(r, **HEADLINE)]
-        c = ci_points(a, b)
-        summary[f'{algo}_probe5_ci'] = c
-        part = f'{algo} probe@5 {fmt_ci(c)}'
+        cis = []
+        for name, st in SETTINGS.items():
+            c = ci_points(
+                [x for r in probes[algo] for x in accuracies(r, **st)],
+                [x for r in randoms[algo] for x in accuracies(r, **st)])
+            summary[f'{algo} {name} ci'] = c
+            cis.append(f'{name} {fmt_ci(c)}')
+        part = f'{algo} ' + ', '.join(cis)
         if det is not None:
             from mmsoco.evaluation.curve_area import curve_area
-            area = [100 * curve_area(d['iters'], d['ap50'])
-                    for d in aucs[algo]]
-            base = [100 * curve_area(d['iters'], d['ap50'])
-                    for d in aucs['random']]
-            c = ci_points(np.array(area) / 100, np.array(base) / 100)
-            summary[f'{algo}_det_auc_ci'] = c
+            c = ci_points(*([curve_area(d['iters'], d['ap50'])
+                             for d in aucs[k]] for k in (algo, 'random')))
+            summary[f'{algo} detection AUC ci'] = c
             part += f', detection AUC {fmt_ci(c)}'
         else:
-            part += ', detection AUC not run' + (
-                ' (--quick)' if args.quick else ' (--probe-only)'
-                if args.probe_only else
-                ' (no benchmarks/mini_world_detection.py)')
+            part += ', detection AUC not run (%s)' % (
+                '--quick' if args.quick else '--probe-only')
         parts.append(part)
     png = osp.join(args.work_dir, 'probe_vs_iterations.png')
     classes = len(_read(osp.join(world, 'world.json'))['categories'])
-    plot_probe_curves(curves, random_level, png, 100 / classes)
+    plot_probe_curves({titles[n]: c for n, c in curves.items()},
+                      {titles[n]: r for n, r in random_level.items()}, png,
+                      100 / classes)
     load1 = os.getloadavg()
     print('\n' + clock.table())
     wall, cpu = time.time() - t0, cpu_seconds() - c0

@@ -48,28 +48,33 @@ def probe_table(results: Dict[str, list], shots: Sequence[int]) -> str:
     return '\n'.join(lines)
 
 
-def plot_probe_curves(curves: Dict[str, Dict[int, float]],
-                      random_level: Dict[str, float], path: str,
+def plot_probe_curves(panels: Dict[str, Dict[str, Dict[int, float]]],
+                      random_levels: Dict[str, Dict[str, float]], path: str,
                       chance: Optional[float] = None) -> None:
-    """Probe@5 (%) against pretraining iterations, one line per algorithm
-    from its random initialisation's level at 0, that level dotted."""
+    """Probe accuracy (%) against pretraining iterations, one panel per
+    probe setting (``panels``: ``{title: {run: {iteration: top1}}}``), one
+    line per run from its random initialisation's level
+    (``random_levels[title][run]``) at 0, that level dotted."""
     from matplotlib.figure import Figure
 
     from mmsoco.engine.hooks import save_figure
-    fig = Figure(figsize=(5.5, 3.8))
-    ax = fig.subplots()
-    for i, (algo, pts) in enumerate(curves.items()):
-        its = sorted(pts)
-        ax.plot([0] + its, [random_level[algo]] + [pts[t] for t in its],
-                marker='o', color=f'C{i}', label=algo)
-        ax.axhline(random_level[algo], color=f'C{i}', ls=':', lw=0.8,
-                   label=f'random init ({algo} network)')
-    if chance:
-        ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
-    ax.set_ylim(bottom=0)
-    ax.set(xlabel='pretraining iterations',
-           ylabel='probe@5 top-1 (%, k-NN, head)',
-           title='mini world: few-label box probe')
-    ax.legend(fontsize=7)
+    fig = Figure(figsize=(4.2 * len(panels) + 0.6, 3.8))
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    top = 0.
+    for ax, (title, curves) in zip(axes, panels.items()):
+        for i, (run, pts) in enumerate(curves.items()):
+            its, level = sorted(pts), random_levels[title][run]
+            ys = [level] + [pts[t] for t in its]
+            top = max(top, *ys)
+            ax.plot([0] + its, ys, marker='o', color=f'C{i}', label=run)
+            ax.axhline(level, color=f'C{i}', ls=':', lw=0.8,
+                       label=f'random init ({run} network)')
+        if chance:
+            ax.axhline(chance, color='k', ls='--', lw=0.8, label='chance')
+        ax.set(xlabel='pretraining iterations', title=title)
+    axes[0].set_ylim(0, 1.1 * top)
+    axes[0].set_ylabel('top-1 on val boxes (%)')
+    axes[-1].legend(fontsize=7)
+    fig.suptitle('mini world: few-label box probe', fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)

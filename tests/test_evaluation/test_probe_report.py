@@ -35,3 +35,27 @@ def test_ci_in_points():
     mean, lo, hi = ci_points(a, b)
     assert abs(mean - 10) < 1e-9 and abs(lo - 10) < 1e-9
     assert fmt_ci((2.04, -1.26, 5.0)) == '+2.0 (95% CI -1.3..+5.0)'
+
+
+def test_probe_curves_one_panel_per_setting(tmp_path, monkeypatch):
+    """Each setting gets its panel; the shared y axis shows the highest
+    point of every panel (a panel's own limits must not clip another's)."""
+    from mmsoco.evaluation import probe_report
+    from mmsoco.engine import hooks
+    figs = []
+    monkeypatch.setattr(hooks, 'save_figure',
+                        lambda fig, path: figs.append((fig, path)))
+    panels = {'k-NN': {'soco': {75: 27.0, 300: 29.0}},
+              'linear': {'soco': {75: 35.0, 300: 39.0},
+                         'insloc': {300: 31.0}}}
+    levels = {'k-NN': {'soco': 30.6},
+              'linear': {'soco': 31.2, 'insloc': 30.0}}
+    out = str(tmp_path / 'curves.png')
+    probe_report.plot_probe_curves(panels, levels, out, chance=7.7)
+    (fig, path), = figs
+    assert path == out
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ['k-NN', 'linear']
+    assert [len(ax.get_lines()) for ax in axes] == [3, 5]
+    assert axes[1].get_lines()[0].get_ydata().tolist() == [31.2, 35.0, 39.0]
+    assert axes[0].get_ylim()[0] == 0 and axes[1].get_ylim()[1] >= 39.0
