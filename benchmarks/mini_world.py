@@ -197,6 +197,8 @@ def detection(args, det, world, name, init, seed) -> dict:
 
 
 def main(argv=None) -> int:
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # first: detection trains in this process
     import numpy as np
 
     from mmsoco.evaluation.probe_report import (accuracies, ci_points,

@@ -192,6 +192,8 @@ def finetune_curve(world_dir: str, init: Optional[str], seed: int,
 
     from mmsoco.transfer import compare, load_export
     from mmsoco.utils.atomic import atomic_write
+    from mmsoco.utils.threads import apply_policy
+    print(apply_policy(processes=1), flush=True)  # this process trains
     cfg = build_config(world_dir, init, seed, work_dir, iters, points,
                        arch_from, options)
     wall, cpu = time.time(), _cpu_seconds()
@@ -276,6 +278,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    from mmsoco.utils.threads import passive_wait
+    passive_wait()  # first: before anything loads torch (utils/threads.py)
     args = parse_args(argv)
     init = None if args.init == 'random' else args.init
     for flag, path in (('--init', init), ('--arch-from', args.arch_from)):

@@ -118,12 +118,15 @@ def test_passive_wait_unless_the_user_chose(monkeypatch):
 
 
 @pytest.mark.parametrize('tool,args', [
-    ('train.py', ['missing.py', '--cfg-options', 'a=1']),
-    ('probe.py', ['missing.pth', '--ann', 'a.json', '--images', 'img']),
-    ('transfer_chain.py', ['--help'])])
+    ('tools/train.py', ['missing.py', '--cfg-options', 'a=1']),
+    ('tools/probe.py', ['missing.pth', '--ann', 'a.json', '--images', 'img']),
+    ('tools/transfer_chain.py', ['--help']),
+    ('benchmarks/mini_world.py', ['--world', 'missing']),
+    ('benchmarks/mini_world_detection.py', ['missing', '--init', 'random'])])
 def test_tools_set_the_wait_before_torch_loads(tool, args):
     """--cfg-options loads mmengine while parsing, and import mmsoco then
-    loads torch: the wait must be set before either."""
+    loads torch: the wait must be set before either (the mini-world
+    benchmarks train detectors in their own process)."""
     script = f"""
 import runpy, sys
 import mmsoco.utils.threads as threads
@@ -132,7 +135,7 @@ def spy(environ=None):
     seen.append('torch' in sys.modules)
     return real(environ)
 real, threads.passive_wait = threads.passive_wait, spy
-tool = runpy.run_path({os.path.join(REPO, 'tools', tool)!r})
+tool = runpy.run_path({os.path.join(REPO, tool)!r})
 try:
     tool['main']({args!r})
 except SystemExit:
