@@ -1,34 +1,21 @@
 """Does pretraining teach? SoCo and InsLoc against random initialisation on
-the mini detection world (docs/mini_world.md), with the project's tools end
-to end.
+the mini detection world (docs/mini_world.md), the project's tools end to
+end: the world (tools/make_mini_world.py, or --world DIR); per algorithm
+and seed SoCo's proposals, tools/train.py configs/<algo>_r18_fpn_mini-world.py
+--iters N (checkpoints at each quarter) and tools/export_weights.py; the
+frozen few-label box probe of each export and of random init with BN
+recomputed (tools/probe.py --shots 1 5 10 0: k-NN and logistic regression
+on the head's and C5's features, --draws label draws); Faster R-CNN
+fine-tuned from the last export and from random init
+(benchmarks/mini_world_detection.py: AP50 at 4 points, area under the
+curve); paired bootstrap 95 % CIs of pretrained minus random.
 
-    python benchmarks/mini_world.py [--quick] [--world DIR]
-        [--work-dir work_dirs/mini_world] [--algos soco insloc]
-        [--seeds 0 1 2] [--iters 300] [--batch 16] [--lr-factor 1]
-        [--draws 10]
-        [--probe-only] [--device cpu]
-
-1. world: tools/make_mini_world.py WORK/world (or --world DIR, reused);
-2. per algorithm and pretraining seed: tools/generate_proposals.py on
-   unlabeled/ (SoCo; --filter small_objects --scale 100 --min-size 20), tools/train.py configs/<algo>_r18_fpn_mini-world.py
-   --iters N (checkpoints at N/4, N/2, 3N/4, N), tools/export_weights.py;
-3. frozen few-label box probe (tools/probe.py --shots 1 5 10 0): labels
-   drawn from train/ boxes, val/ boxes classified, k-NN and logistic
-   regression on the box head's and C5's features, --draws label draws;
-   random initialisation per seed with BN statistics recomputed on the
-   train images (--recompute-bn);
-4. few-label detection (benchmarks/mini_world_detection.py, when present):
-   Faster R-CNN fine-tuned on train/ from each export and from random
-   init, AP50 on val/ at 4 points, area under that curve;
-5. paired bootstrap 95 % CIs of pretrained minus random (pairs: pretraining
-   seed x label draw for the probe, seed for detection).
-
---quick: SoCo only, one seed, the probe only. Every finished step is
-reused when the command is run again (interrupt and rerun). The last line:
-``mini-world: soco probe@5 +X (95% CI lo..hi), linear@5 ..., detection AUC
-+Y (lo..hi); insloc ...``: the top-1 of the k-NN (probe@5, the headline)
-and of the logistic regression (linear@5) on the box head's features with
-5 labels per class, pretrained minus random, in points.
+--quick: SoCo only, one seed, the probe only. Finished steps are reused
+when the command is run again (interrupt and rerun); a work dir holds one
+set of settings. The last line: ``mini-world: soco probe@5 +X (95% CI
+lo..hi), linear@5 ..., detection AUC +Y (lo..hi); insloc ...``: the top-1
+of the k-NN (probe@5, the headline) and of the logistic regression
+(linear@5) on the head's features with 5 labels per class, in points.
 """
 import argparse
 import importlib.util
@@ -207,7 +194,13 @@ def main(argv=None) -> int:
     from mmsoco.utils.step_clock import StepClock, cpu_seconds
     args = parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
-    os.makedirs(args.work_dir, exist_ok=True)
+    from mmsoco.utils.work_dir_settings import settings_mismatch
+    problem = settings_mismatch(args.work_dir, dict(
+        world=osp.abspath(args.world) if args.world else args.world_images,
+        iters=args.iters, batch=args.batch, lr_factor=args.lr_factor,
+        workers=args.workers, draws=args.draws, det_iters=args.det_iters))
+    if problem:
+        raise SystemExit(f'error: --work-dir {problem}')
     env = dict(os.environ)
     clock = StepClock('[mini-world]', REPO)
     t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()

@@ -123,23 +123,6 @@ def _file_id(path: Optional[str]) -> Optional[str]:
     return f'{osp.abspath(path)}:{st.st_size}:{st.st_mtime_ns}'
 
 
-def _check_settings(work_dir: str, settings: dict) -> None:
-    """A work dir holds one run: refuse one made with other settings."""
-    from mmsoco.utils.atomic import atomic_write
-    path = osp.join(work_dir, 'settings.json')
-    if osp.isfile(path):
-        with open(path, encoding='utf-8') as f:
-            theirs = json.load(f)
-        if theirs != settings:
-            diff = sorted(k for k in settings if theirs.get(k) != settings[k])
-            raise ValueError(f'{work_dir} holds a run of other settings '
-                             f'({", ".join(diff)} differ): give another '
-                             'work dir')
-        return
-    os.makedirs(work_dir, exist_ok=True)
-    atomic_write(path, json.dumps(settings, indent=1, sort_keys=True))
-
-
 def _read_curve(work_dir: str) -> dict:
     path = osp.join(work_dir, 'curve.json')
     if not osp.isfile(path):
@@ -183,7 +166,10 @@ def finetune_curve(world_dir: str, init: Optional[str], seed: int,
     settings = dict(world=osp.abspath(world_dir), init=_file_id(init),
                     arch_from=_file_id(arch_from), seed=seed, iters=iters,
                     eval_points=points, options=options or {})
-    _check_settings(work_dir, settings)
+    from mmsoco.utils.work_dir_settings import settings_mismatch
+    problem = settings_mismatch(work_dir, settings)
+    if problem:
+        raise ValueError(problem)
     if osp.isfile(done):
         with open(done, encoding='utf-8') as f:
             return json.load(f)

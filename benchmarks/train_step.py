@@ -100,7 +100,7 @@ def peak_mib(device: str) -> float:
 
 def run_row(cfg, mode: str, batch_size: int, args, device: str) -> dict:
     """One table row: build, warm up, time; an OOM becomes a row."""
-    from tests.soco_tiny import random_soco_batch
+    from mmsoco.testing import random_soco_batch
     row = dict(check='train_step', pool_mode=mode, batch=batch_size,
                amp=args.amp, device=device)
     if device.startswith('cuda'):

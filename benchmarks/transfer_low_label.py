@@ -165,26 +165,11 @@ def tag(path: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
-def check_settings(args):
-    """Results in a work dir are reused: refuse one made with other
-    fine-tuning settings (returns the one-line problem, or None)."""
-    import json
-    keys = ('classes', 'all_classes', 'finetune_iters', 'scale', 'arch',
-            'rois', 'test_proposals', 'lr')
-    mine = {k: getattr(args, k) for k in keys}
-    path = osp.join(args.work_dir, 'settings.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            theirs = json.load(f)
-        if theirs != mine:
-            diff = sorted(k for k in keys if theirs.get(k) != mine[k])
-            return (f'--work-dir {args.work_dir} holds results of other '
-                    f'settings ({", ".join(diff)} differ); pass another '
-                    '--work-dir')
-        return None
-    from mmsoco.utils.atomic import atomic_write
-    atomic_write(path, json.dumps(mine))
-    return None
+def work_dir_settings(args) -> dict:
+    """The fine-tuning settings whose results a work dir holds."""
+    return {k: getattr(args, k) for k in (
+        'classes', 'all_classes', 'finetune_iters', 'scale', 'arch', 'rois',
+        'test_proposals', 'lr')}
 
 
 def summarise(results: dict) -> str:
@@ -232,7 +217,8 @@ def main(argv=None) -> int:
               f'({(time.time() - t0) / 60:.1f} min)', flush=True)
     if 'random' in args.inits:
         inits['random'] = ''
-    problem = check_settings(args)
+    from mmsoco.utils.work_dir_settings import settings_mismatch
+    problem = settings_mismatch(args.work_dir, work_dir_settings(args))
     if problem:
         print(f'error: {problem}', file=sys.stderr)
         return 2

@@ -128,11 +128,15 @@ def main(argv=None) -> int:
 
 def _run(argv, command: str, state: dict) -> int:
     args = parse_args(argv)
-    from mmsoco.utils.threads import OMP_ENV, threads_per_process
-    # the thread policy's share for each of the --workers processes (one
-    # thread per worker when there are as many workers as cores)
-    os.environ.setdefault(OMP_ENV, str(threads_per_process(
-        max(1, args.workers))[0]))
+    from mmsoco.utils.threads import (OMP_ENV, ThreadSettingError,
+                                      threads_per_process)
+    try:  # before the imports: the thread policy's share for each of the
+        # --workers processes (1 when there are as many workers as cores)
+        os.environ.setdefault(OMP_ENV, str(threads_per_process(
+            max(1, args.workers))[0]))
+    except ThreadSettingError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     try:
         from mmsoco.image_set import ImageSetError
         from mmsoco.proposals import LockBusy, StoreError, generate_store

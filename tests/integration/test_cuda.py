@@ -63,7 +63,8 @@ def test_mmcv_ops_cuda_match_cpu():
 
 @pytest.mark.parametrize('pool_mode', ['all_levels', 'assigned_level'])
 def test_soco_fpn_loss_cuda_equals_cpu(pool_mode):
-    from tests.soco_tiny import random_soco_batch, tiny_soco_cfg
+    from mmsoco.testing import random_soco_batch
+    from tests.soco_tiny import tiny_soco_cfg
     batch = random_soco_batch(batch=2, sizes=(224, 224, 112), k=4)
     model = build(tiny_soco_cfg(pool_mode=pool_mode))
     model.update_target(3, 10)
@@ -78,7 +79,7 @@ def test_soco_fpn_loss_cuda_equals_cpu(pool_mode):
 
 
 def test_soco_c4_loss_cuda_equals_cpu():
-    from tests.soco_tiny import random_soco_batch
+    from mmsoco.testing import random_soco_batch
     from tests.soco_tiny import TINY_SOCO_C4
     batch = random_soco_batch(batch=2, sizes=(96, 96), k=4)
     model = build(dict(
@@ -119,7 +120,8 @@ def test_anchor_box_aug_on_cuda():
 
 def test_soco_amp_fp16_train_step():
     from mmengine.optim import AmpOptimWrapper
-    from tests.soco_tiny import random_soco_batch, tiny_soco_cfg
+    from mmsoco.testing import random_soco_batch
+    from tests.soco_tiny import tiny_soco_cfg
     model = build(tiny_soco_cfg()).cuda()
     optim = AmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),

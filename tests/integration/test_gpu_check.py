@@ -17,7 +17,10 @@ GPU_CHECK = osp.join(REPO, 'tools', 'gpu_check.sh')
 
 
 def gpu_check(tool_env, *args, timeout=600):
-    return subprocess.run(['bash', GPU_CHECK, *args], env=tool_env,
+    """The script as a user runs it: mmsoco installed, the repository not
+    on the Python path (its steps must not import the tests package)."""
+    env = {k: v for k, v in tool_env.items() if k != 'PYTHONPATH'}
+    return subprocess.run(['bash', GPU_CHECK, *args], env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

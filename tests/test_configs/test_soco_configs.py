@@ -20,7 +20,7 @@ from torch import nn
 from mmsoco.registry import MODELS, TRANSFORMS
 
 from ..helpers import REPO
-from ..soco_tiny import random_soco_batch
+from mmsoco.testing import random_soco_batch
 
 # name: (view sizes, in-box cutout views (0-based) or None, epochs)
 IMAGENET = {

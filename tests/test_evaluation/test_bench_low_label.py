@@ -37,10 +37,12 @@ def test_faster_rcnn_on_a_few_classes():
 
 
 def test_work_dir_refuses_other_settings(tmp_path):
+    from mmsoco.utils.work_dir_settings import settings_mismatch
     mod = bench()
     args = mod.parse_args(['--work-dir', str(tmp_path)])
-    assert mod.check_settings(args) is None  # writes settings.json
-    assert mod.check_settings(args) is None  # the same settings: reuse
+    mine = mod.work_dir_settings(args)
+    assert settings_mismatch(str(tmp_path), mine) is None  # recorded
+    assert settings_mismatch(str(tmp_path), mine) is None  # reuse
     other = mod.parse_args(['--work-dir', str(tmp_path), '--lr', '0.02'])
-    problem = mod.check_settings(other)
+    problem = settings_mismatch(str(tmp_path), mod.work_dir_settings(other))
     assert 'lr differ' in problem and str(tmp_path) in problem

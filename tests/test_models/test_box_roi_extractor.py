@@ -164,7 +164,8 @@ def test_explicit_extractor_builds_the_same_model_as_the_default():
     """``roi_extractor`` with SoCo's rule spelled out, and the model's
     default: same (empty) extractor state, same keys, same loss."""
     from tests.helpers import build_model
-    from tests.soco_tiny import random_soco_batch, tiny_soco_cfg
+    from mmsoco.testing import random_soco_batch
+    from tests.soco_tiny import tiny_soco_cfg
     explicit = tiny_soco_cfg(roi_extractor=dict(
         type='BoxRoIExtractor', output_size=7, strides=STRIDES,
         level_thresholds=(48, 96, 192)))

@@ -13,7 +13,8 @@ from mmsoco.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 from ..helpers import REPO
 from ..helpers import build_model as build
-from ..soco_tiny import random_soco_batch, tiny_soco_cfg
+from mmsoco.testing import random_soco_batch
+from ..soco_tiny import tiny_soco_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread', 'quiet_init')
 

@@ -56,6 +56,17 @@ def test_parameters_are_checked_in_one_line(tool, images, tmp_path, capsys,
     assert not osp.exists(out) and not osp.exists(out + '.work')
 
 
+def test_a_bad_thread_setting_is_one_line(tool, images, tmp_path, capsys,
+                                         monkeypatch):
+    monkeypatch.setenv('MMSOCO_NUM_THREADS', 'two')
+    out = str(tmp_path / 'out')
+    assert tool.main([images, out]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: MMSOCO_NUM_THREADS='two' is not a positive integer"), lines
+    assert not osp.exists(out) and not osp.exists(out + '.work')
+
+
 def test_odd_files_never_stop_or_hang_the_run(tool, images, tmp_path,
                                               capsys):
     """A FIFO named x.jpg and a file whose name is not UTF-8 are listed as

@@ -16,7 +16,8 @@ from mmsoco.transfer.convert import MAP_FROM_LEGACY, MAP_FROM_META
 
 from ..helpers import build_model
 from ..insloc_tiny import tiny_insloc_cfg
-from ..soco_tiny import random_soco_batch, tiny_soco_cfg
+from mmsoco.testing import random_soco_batch
+from ..soco_tiny import tiny_soco_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread', 'quiet_init')
 

@@ -121,9 +121,10 @@ def test_passive_wait_unless_the_user_chose(monkeypatch):
     ('tools/train.py', ['missing.py', '--cfg-options', 'a=1']),
     ('tools/probe.py', ['missing.pth', '--ann', 'a.json', '--images', 'img']),
     ('tools/transfer_chain.py', ['--help']),
-    ('benchmarks/mini_world.py', ['--world', 'missing']),
+    ('benchmarks/mini_world.py', ['--world', 'missing', '--work-dir',
+                                  '{tmp}']),
     ('benchmarks/mini_world_detection.py', ['missing', '--init', 'random'])])
-def test_tools_set_the_wait_before_torch_loads(tool, args):
+def test_tools_set_the_wait_before_torch_loads(tool, args, tmp_path):
     """--cfg-options loads mmengine while parsing, and import mmsoco then
     loads torch: the wait must be set before either (the mini-world
     benchmarks train detectors in their own process)."""
@@ -137,7 +138,7 @@ def spy(environ=None):
 real, threads.passive_wait = threads.passive_wait, spy
 tool = runpy.run_path({os.path.join(REPO, tool)!r})
 try:
-    tool['main']({args!r})
+    tool['main']({[a.format(tmp=tmp_path) for a in args]!r})
 except SystemExit:
     pass
 print(seen, 'torch' in sys.modules)
