@@ -71,6 +71,8 @@ def parse_args(argv=None):
                    help='data loader workers per pretraining run')
     p.add_argument('--device', default='cpu')
     args = p.parse_args(argv)
+    if not args.lr_factor > 0:  # nan too
+        p.error(f'--lr-factor must be > 0, got {args.lr_factor}')
     if args.quick:
         args.algos, args.seeds = ['soco'], args.seeds[:1]
     return args
@@ -194,6 +196,10 @@ def main(argv=None) -> int:
     from mmsoco.utils.step_clock import StepClock, cpu_seconds
     args = parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
+    env = dict(os.environ)
+    clock = StepClock('[mini-world]', REPO)
+    t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
+    world = make_world(args, clock, env)  # a bad --world records nothing
     from mmsoco.utils.work_dir_settings import settings_mismatch
     problem = settings_mismatch(args.work_dir, dict(
         world=osp.abspath(args.world) if args.world else args.world_images,
@@ -201,10 +207,6 @@ def main(argv=None) -> int:
         workers=args.workers, draws=args.draws, det_iters=args.det_iters))
     if problem:
         raise SystemExit(f'error: --work-dir {problem}')
-    env = dict(os.environ)
-    clock = StepClock('[mini-world]', REPO)
-    t0, c0, load0 = time.time(), cpu_seconds(), os.getloadavg()
-    world = make_world(args, clock, env)
     probes, randoms, by_iter = {}, {}, {}
     det = None if args.quick or args.probe_only else _detection_module()
     aucs = {}

@@ -33,3 +33,21 @@ def test_quick_benchmark_runs_on_a_tiny_world(tmp_path, tool_env,
     assert 'detection AUC not run (--quick)' in last
     assert (tmp_path / 'work' / 'probe_vs_iterations.png').is_file()
     assert (tmp_path / 'work' / 'soco_seed0' / 'exports.json').is_file()
+
+
+def test_bad_input_is_refused_before_anything_is_recorded(tmp_path):
+    """A missing --world ends in one line and leaves the work dir without
+    settings (a rerun with the right world is not refused); a
+    non-positive --lr-factor is an argument error."""
+    from tests.helpers import load_script
+    bench = load_script(osp.join(REPO, 'benchmarks', 'mini_world.py'))
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit, match='--world .*missing has no '
+                       'world.json'):
+        bench.main(['--world', str(tmp_path / 'missing'), '--work-dir',
+                    str(work)])
+    assert not (work / 'settings.json').exists()
+    for bad in ('0', '-1', 'nan'):
+        with pytest.raises(SystemExit) as e:
+            bench.parse_args(['--lr-factor', bad])
+        assert e.value.code == 2
