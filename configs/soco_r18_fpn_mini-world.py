@@ -23,8 +23,17 @@ max_iters = 300  # 2.4 passes over 2,000 images, 17-19 CPU-minutes
 warmup_iters = max(1, max_iters // 10)
 checkpoint_every = max_iters // 4
 
-# each box pooled on its own level only: ~4x less RoI-head work on CPU
-model = dict(pool_mode='assigned_level')
+# each box pooled on its own level only: ~4x less RoI-head work on CPU;
+# the FPN and the box head start from mmdet's initialisation (Xavier FPN,
+# Kaiming head convs, Xavier FC), the one the detector they are fine-tuned
+# in would give them: the reference's (fan-out FPN, PyTorch's default
+# head) fine-tunes far worse on this world, pretrained or not
+# (docs/mini_world.md, "Few-label detection")
+model = dict(
+    pool_mode='assigned_level',
+    neck=dict(init_cfg=dict(_delete_=True, type='Xavier', layer='Conv2d',
+                            distribution='uniform')),
+    bbox_head=dict(init_cfg=None))
 train_dataloader = dict(
     batch_size=batch_size,
     pin_memory=False,

@@ -277,3 +277,24 @@ def test_fpn_and_head_init_is_the_references():
                                                                rel=0.03)
     assert old['head.shared_fcs.0'][0] == pytest.approx(0.0121, rel=0.03)
     assert (old['head.shared_fcs.0'][3] == 0).all()
+
+
+@pytest.mark.usefixtures('one_thread', 'quiet_init')
+def test_mini_world_fpn_and_head_start_as_the_detectors():
+    """The mini-world SoCo network's FPN and box head start from the init
+    the Faster R-CNN it is fine-tuned in gives them (mmdet's), layer by
+    layer: the reference's init fine-tunes far worse on that world."""
+    cfg = load('soco_r18_fpn_mini-world.py')
+    det = Config.fromfile(osp.join(
+        REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
+    init_default_scope('mmsoco')
+    soco = init_stds(cfg.model.neck, cfg.model.bbox_head)
+    init_default_scope('mmdet')
+    ours = init_stds(det.model.neck, det.model.roi_head.bbox_head)
+    init_default_scope('mmsoco')
+    soco = {k: v for k, v in soco.items() if k in ours}
+    assert len(soco) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
+    for name, (std, fan_in, fan_out, bias) in soco.items():
+        assert (fan_in, fan_out) == ours[name][1:3], name
+        assert std == pytest.approx(ours[name][0], rel=0.05), name
+        assert bias is None or (bias == 0).all(), name
