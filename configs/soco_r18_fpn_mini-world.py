@@ -28,7 +28,7 @@ checkpoint_every = max_iters // 4
 # Kaiming head convs, Xavier FC), the one the detector they are fine-tuned
 # in would give them: the reference's (fan-out FPN, PyTorch's default
 # head) fine-tunes far worse on this world, pretrained or not
-# (docs/mini_world.md, "Few-label detection")
+# (docs/mini_world.md: the FPN and head initialisation section)
 model = dict(
     pool_mode='assigned_level',
     neck=dict(init_cfg=dict(_delete_=True, type='Xavier', layer='Conv2d',
