@@ -8,7 +8,7 @@ import pytest
 
 from mmsoco.datasets.mini_world import STAMPS_PACKAGE, STAMPS_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..helpers import REPO, load_script
 
 
 @pytest.mark.skipif(not osp.isdir(STAMPS_ROOT),
@@ -39,7 +39,6 @@ def test_bad_input_is_refused_before_anything_is_recorded(tmp_path):
     """A missing --world ends in one line and leaves the work dir without
     settings (a rerun with the right world is not refused); a
     non-positive --lr-factor is an argument error."""
-    from tests.helpers import load_script
     bench = load_script(osp.join(REPO, 'benchmarks', 'mini_world.py'))
     work = tmp_path / 'work'
     with pytest.raises(SystemExit, match='--world .*missing has no '

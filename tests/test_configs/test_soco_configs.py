@@ -13,7 +13,8 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
+from mmengine.registry import (PARAM_SCHEDULERS, DefaultScope,
+                               init_default_scope)
 from mmengine.runner import Runner
 from torch import nn
 
@@ -289,12 +290,11 @@ def test_mini_world_fpn_and_head_start_as_the_detectors():
         REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
     init_default_scope('mmsoco')
     soco = init_stds(cfg.model.neck, cfg.model.bbox_head)
-    init_default_scope('mmdet')
-    ours = init_stds(det.model.neck, det.model.roi_head.bbox_head)
-    init_default_scope('mmsoco')
-    soco = {k: v for k, v in soco.items() if k in ours}
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        detector = init_stds(det.model.neck, det.model.roi_head.bbox_head)
+    soco = {k: v for k, v in soco.items() if k in detector}
     assert len(soco) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
     for name, (std, fan_in, fan_out, bias) in soco.items():
-        assert (fan_in, fan_out) == ours[name][1:3], name
-        assert std == pytest.approx(ours[name][0], rel=0.05), name
+        assert (fan_in, fan_out) == detector[name][1:3], name
+        assert std == pytest.approx(detector[name][0], rel=0.05), name
         assert bias is None or (bias == 0).all(), name
