@@ -298,3 +298,32 @@ def test_mini_world_fpn_and_head_start_as_the_detectors():
         assert (fan_in, fan_out) == detector[name][1:3], name
         assert std == pytest.approx(detector[name][0], rel=0.05), name
         assert bias is None or (bias == 0).all(), name
+
+
+def residual_bn_scales(backbone_cfg) -> list:
+    torch.manual_seed(0)
+    backbone = MODELS.build(backbone_cfg)
+    backbone.init_weights()
+    return [block.norm2.weight.detach().abs().max().item()
+            for layer in (backbone.layer1, backbone.layer4)
+            for block in layer]
+
+
+@pytest.mark.usefixtures('one_thread', 'quiet_init')
+@pytest.mark.parametrize('name', ['soco_r18_fpn_mini-world.py',
+                                  'insloc_r18_fpn_mini-world.py'])
+def test_mini_world_backbones_start_as_the_detectors(name):
+    """Both mini-world networks start the last BN of every residual branch
+    at 0, as the Faster R-CNN they are fine-tuned in does (mmdet's ResNet
+    default); InsLoc's recipe starts them at 1, which probes and fine-tunes
+    worse on that world before any pretraining."""
+    det = Config.fromfile(osp.join(
+        REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
+    init_default_scope('mmsoco')
+    ours = residual_bn_scales(load(name).model.backbone)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        detector = residual_bn_scales(det.model.backbone)
+    assert len(ours) == 4 and ours == detector == [0.0] * 4
+    recipe = residual_bn_scales(
+        load('insloc_r18_fpn_1xb4-8iter_demo.py').model.backbone)
+    assert recipe == [1.0] * 4
