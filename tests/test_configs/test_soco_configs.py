@@ -281,11 +281,13 @@ def test_fpn_and_head_init_is_the_references():
 
 
 @pytest.mark.usefixtures('one_thread', 'quiet_init')
-def test_mini_world_fpn_and_head_start_as_the_detectors():
-    """The mini-world SoCo network's FPN and box head start from the init
-    the Faster R-CNN it is fine-tuned in gives them (mmdet's), layer by
-    layer: the reference's init fine-tunes far worse on that world."""
-    cfg = load('soco_r18_fpn_mini-world.py')
+@pytest.mark.parametrize('name', ['soco_r18_fpn_mini-world.py',
+                                  'insloc_r18_fpn_mini-world.py'])
+def test_mini_world_fpn_and_head_start_as_the_detectors(name):
+    """The mini-world networks' FPN and box head start from the init the
+    Faster R-CNN they are fine-tuned in gives them (mmdet's), layer by
+    layer: SoCo's reference init fine-tunes far worse on that world."""
+    cfg = load(name)
     det = Config.fromfile(osp.join(
         REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
     init_default_scope('mmsoco')
