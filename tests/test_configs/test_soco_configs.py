@@ -280,6 +280,12 @@ def test_fpn_and_head_init_is_the_references():
     assert (old['head.shared_fcs.0'][3] == 0).all()
 
 
+def mini_world_detector() -> Config:
+    """The Faster R-CNN the mini-world exports are fine-tuned in."""
+    return Config.fromfile(osp.join(
+        REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
+
+
 @pytest.mark.usefixtures('one_thread', 'quiet_init')
 @pytest.mark.parametrize('name', ['soco_r18_fpn_mini-world.py',
                                   'insloc_r18_fpn_mini-world.py'])
@@ -287,19 +293,17 @@ def test_mini_world_fpn_and_head_start_as_the_detectors(name):
     """The mini-world networks' FPN and box head start from the init the
     Faster R-CNN they are fine-tuned in gives them (mmdet's), layer by
     layer: SoCo's reference init fine-tunes far worse on that world."""
-    cfg = load(name)
-    det = Config.fromfile(osp.join(
-        REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
+    cfg, det = load(name), mini_world_detector()
     init_default_scope('mmsoco')
-    soco = init_stds(cfg.model.neck, cfg.model.bbox_head)
+    ours = init_stds(cfg.model.neck, cfg.model.bbox_head)
     with DefaultScope.overwrite_default_scope('mmdet'):
         detector = init_stds(det.model.neck, det.model.roi_head.bbox_head)
-    soco = {k: v for k, v in soco.items() if k in detector}
-    assert len(soco) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
-    for name, (std, fan_in, fan_out, bias) in soco.items():
-        assert (fan_in, fan_out) == detector[name][1:3], name
-        assert std == pytest.approx(detector[name][0], rel=0.05), name
-        assert bias is None or (bias == 0).all(), name
+    ours = {k: v for k, v in ours.items() if k in detector}
+    assert len(ours) == 4 + 4 + 4 + 1  # lateral, fpn, head convs, FC
+    for layer, (std, fan_in, fan_out, bias) in ours.items():
+        assert (fan_in, fan_out) == detector[layer][1:3], layer
+        assert std == pytest.approx(detector[layer][0], rel=0.05), layer
+        assert bias is None or (bias == 0).all(), layer
 
 
 def residual_bn_scales(backbone_cfg) -> list:
@@ -319,8 +323,7 @@ def test_mini_world_backbones_start_as_the_detectors(name):
     at 0, as the Faster R-CNN they are fine-tuned in does (mmdet's ResNet
     default); InsLoc's recipe starts them at 1, which probes and fine-tunes
     worse on that world before any pretraining."""
-    det = Config.fromfile(osp.join(
-        REPO, 'configs', 'transfer', 'faster-rcnn_r18_fpn_mini-world.py'))
+    det = mini_world_detector()
     init_default_scope('mmsoco')
     ours = residual_bn_scales(load(name).model.backbone)
     with DefaultScope.overwrite_default_scope('mmdet'):
