@@ -1,7 +1,9 @@
 # A few InsLoc iterations on the CPU on the embedded demo set (real photos
 # bundled with scikit-image, built under `data_root` on first use; the same
 # images as SoCo's demo), with a small ResNet-18 FPN and short queues;
-# saves a checkpoint at the end.
+# saves a checkpoint at the end. It shows the machinery, not learning: the
+# queue still holds random keys after 8 iterations, and the run says so in
+# one warning.
 #   python tools/train.py configs/insloc_r18_fpn_1xb4-8iter_demo.py
 _base_ = ['./insloc_r50_fpn_8xb32-200e_in1k.py']
 

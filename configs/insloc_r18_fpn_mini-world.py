@@ -2,7 +2,7 @@
 # model (configs/insloc_r18_fpn_1xb4-8iter_demo.py: ResNet-18 FPN of the
 # R18 family, the recipe's SGD at LR 0.03 per 256 images, cosine to 0) on
 # the world's unlabeled/ folder, copy-paste composites on a 128 px canvas
-# (the world's image side), batch 16 (LR 0.001875), a 4,096-key queue,
+# (the world's image side), batch 16 (LR 0.001875), a 256-key queue,
 # 300 iterations with 4 checkpoints.
 #   python tools/make_mini_world.py data/mini_world
 #   python tools/train.py configs/insloc_r18_fpn_mini-world.py
@@ -18,7 +18,11 @@ max_iters = 300
 # each residual branch at 0), like the SoCo mini-world config's; the
 # recipe's (those BNs at 1) fine-tunes 2.5 AP50-area points lower untrained
 # (docs/mini_world.md, InsLoc)
-model = dict(queue_len=4096, backbone=dict(zero_init_residual=True))
+# 256 keys fill in 16 of the 300 iterations; a longer queue keeps some of
+# its random initial vectors as negatives for longer (4,096: the first 256
+# iterations), which the query tells apart by one common direction
+# (QueueLengthCheckHook warns past 10 % of the run)
+model = dict(queue_len=256, backbone=dict(zero_init_residual=True))
 train_pipeline = _base_.train_pipeline
 train_pipeline[1]['canvas'] = image_size
 train_pipeline[1]['fore_range'] = (image_size // 2, image_size - 1)

@@ -1,9 +1,10 @@
 """The InsLoc and InsLocC4 models end to end on random tensors with boxes
 (tiny backbones): losses per level against a hand computation, the EMA key
 network, the queue filled through the model, the box augmentation's
-levels, the queue-length check, the configs and the 200-epoch query
+levels, the queue-length check and its late-fill warning, the configs and the 200-epoch query
 network's parameter count."""
 import copy
+import logging
 import os.path as osp
 import subprocess
 import sys
@@ -230,7 +231,7 @@ def test_queue_shorter_than_global_batch_is_a_one_line_error():
     assert int(model.queue.ptr) == 0  # refused before anything changed
     # the hook refuses before the first step (batch per process x world)
     hook = QueueLengthCheckHook()
-    runner = SimpleNamespace(model=model,
+    runner = SimpleNamespace(model=model, iter=0, max_iters=100,
                              train_dataloader=SimpleNamespace(batch_size=4))
     with pytest.raises(QueueTooShortError) as err:
         hook.before_train(runner)
@@ -242,6 +243,33 @@ def test_queue_shorter_than_global_batch_is_a_one_line_error():
     runner.model = SimpleNamespace()
     with pytest.raises(TypeError, match='check_global_batch'):
         hook.before_train(runner)
+
+
+def test_a_queue_that_fills_late_in_the_run_is_one_warning(monkeypatch):
+    from mmsoco.engine.hooks import queue_length_check_hook as qhook
+    said = []
+    monkeypatch.setattr(qhook, 'print_log',
+                        lambda msg, **kw: said.append((kw['level'], msg)))
+    model = build(tiny_insloc_cfg(queue_len=64))
+    runner = SimpleNamespace(model=model, iter=0, max_iters=20,
+                             train_dataloader=SimpleNamespace(batch_size=4))
+    qhook.QueueLengthCheckHook().before_train(runner)
+    # 64 keys at 4 a step: 16 of 20 iterations hold random negatives
+    assert len(said) == 1 and said[0][0] == logging.WARNING
+    msg = said[0][1]
+    assert msg.startswith('InsLoc: the queue (queue_len=64) fills')
+    assert 'only after 16 of the run\'s 20 iterations' in msg
+    assert 'set model.queue_len <= 8' in msg and '\n' not in msg
+    # long enough a run, or a resume past the fill: silent
+    for it, total in ((0, 160), (16, 20)):
+        said.clear()
+        runner.iter, runner.max_iters = it, total
+        qhook.QueueLengthCheckHook().before_train(runner)
+        assert said == []
+    # no queue length fits: train longer
+    msg = qhook.late_fill_message(64, 4, 0, 5)
+    assert "after 16 iterations, past the run's 5" in msg
+    assert msg.endswith('train longer to fill it within 10% of the run')
 
 
 def test_wrong_inputs_are_clear_errors():
