@@ -15,7 +15,8 @@ when the command is run again (interrupt and rerun); a work dir holds one
 set of settings. The last line: ``mini-world: soco probe@5 +X (95% CI
 lo..hi), linear@5 ..., detection AUC +Y (lo..hi); insloc ...``: the top-1
 of the k-NN (probe@5, the headline) and of the logistic regression
-(linear@5) on the head's features with 5 labels per class, in points.
+(linear@5) on the head's features with 5 labels per class, in points;
+with one seed the detection AUC has no CI (one paired difference).
 """
 import argparse
 import importlib.util
@@ -268,7 +269,7 @@ def main(argv=None) -> int:
             c = ci_points(*([curve_area(d['iters'], d['ap50'])
                              for d in aucs[k]] for k in (algo, 'random')))
             summary[f'{algo} detection AUC ci'] = c
-            part += f', detection AUC {fmt_ci(c)}'
+            part += f', detection AUC {fmt_ci(c, len(args.seeds))}'
         else:
             part += ', detection AUC not run (%s)' % (
                 '--quick' if args.quick else '--probe-only')

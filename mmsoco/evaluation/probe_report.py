@@ -24,7 +24,11 @@ def ci_points(a: Sequence[float], b: Sequence[float]) -> Tuple[float, ...]:
     return tuple(100 * v for v in paired_bootstrap_ci(a, b))
 
 
-def fmt_ci(c: Sequence[float]) -> str:
+def fmt_ci(c: Sequence[float], pairs: Optional[int] = None) -> str:
+    """``+X (95% CI lo..hi)``; with ``pairs=1`` (one paired difference,
+    whose bootstrap is that one value) ``+X (one seed: no CI)``."""
+    if pairs == 1:
+        return f'{c[0]:+.1f} (one seed: no CI)'
     return f'{c[0]:+.1f} (95% CI {c[1]:+.1f}..{c[2]:+.1f})'
 
 

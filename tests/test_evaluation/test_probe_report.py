@@ -35,6 +35,10 @@ def test_ci_in_points():
     mean, lo, hi = ci_points(a, b)
     assert abs(mean - 10) < 1e-9 and abs(lo - 10) < 1e-9
     assert fmt_ci((2.04, -1.26, 5.0)) == '+2.0 (95% CI -1.3..+5.0)'
+    # one paired difference: its bootstrap is a point, not an interval
+    assert fmt_ci(ci_points([0.3], [0.2]), pairs=1) == \
+        '+10.0 (one seed: no CI)'
+    assert fmt_ci((1.0, 0.5, 1.5), pairs=2) == '+1.0 (95% CI +0.5..+1.5)'
 
 
 def test_probe_curves_one_panel_per_setting(tmp_path, monkeypatch):
