@@ -29,9 +29,8 @@ def late_fill_message(queue_len: int, global_batch: int, start_iter: int,
 
     Until it fills, part of every step's negatives are those random
     vectors. Real keys share a direction that random vectors lack, so a
-    query matches its key better than those negatives without telling
-    objects apart, and such steps push the features towards that one
-    direction (docs/mini_world.md, InsLoc).
+    query can match its key better than those negatives without telling
+    objects apart (docs/mini_world.md, InsLoc).
     """
     fill = math.ceil(queue_len / global_batch)
     if start_iter >= fill or fill <= LATE_FILL_SHARE * max_iters:
@@ -44,10 +43,9 @@ def late_fill_message(queue_len: int, global_batch: int, start_iter: int,
             f'after {fill} iterations, past the run\'s {max_iters}')
     return (f'the queue (queue_len={queue_len}) fills with real keys {when} '
             f'at global batch {global_batch}; until then part of the '
-            'negatives are random vectors, which real keys beat by the '
-            'direction they share, so those steps teach little about '
-            f'objects; {fix} to fill it within {LATE_FILL_SHARE:.0%} of the '
-            'run')
+            'negatives are random vectors, which a query can beat by the '
+            'direction all real keys share without telling objects apart; '
+            f'{fix} to fill it within {LATE_FILL_SHARE:.0%} of the run')
 
 
 @HOOKS.register_module()
