@@ -321,6 +321,16 @@ def test_configs_build_without_custom_imports(name):
         assert (model.momentum, model.temperature) == (0.999, 0.2)
 
 
+def test_mini_world_queue_fills_early_in_its_run():
+    from mmsoco.engine.hooks.queue_length_check_hook import late_fill_message
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'insloc_r18_fpn_mini-world.py'))
+    batch, iters = cfg.train_dataloader.batch_size, cfg.train_cfg.max_iters
+    assert late_fill_message(cfg.model.queue_len, batch, 0, iters) is None
+    # a queue that takes the whole run to fill would warn
+    assert late_fill_message(16 * iters, batch, 0, iters)
+
+
 def test_r50_fpn_200ep_query_network_has_43_2m_parameters():
     """R50 23,508,032 + BN-FPN 3,346,432 + 4conv 2,361,344 + FC 1024
     12,846,080 + FC 1024 and Linear 128 1,180,800 (docs/algorithms.md)."""
