@@ -20,7 +20,8 @@ max_iters = 300
 # (docs/mini_world.md, InsLoc)
 # 256 keys fill in 16 of the 300 iterations; a longer queue keeps some of
 # its random initial vectors as negatives for longer (4,096: the first 256
-# iterations), which the query tells apart by one common direction
+# iterations), and those lack the direction all real keys share, so the
+# loss can fall without the network learning to tell objects apart
 # (QueueLengthCheckHook warns past 10 % of the run)
 model = dict(queue_len=256, backbone=dict(zero_init_residual=True))
 train_pipeline = _base_.train_pipeline

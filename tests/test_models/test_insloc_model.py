@@ -1,8 +1,8 @@
 """The InsLoc and InsLocC4 models end to end on random tensors with boxes
 (tiny backbones): losses per level against a hand computation, the EMA key
 network, the queue filled through the model, the box augmentation's
-levels, the queue-length check and its late-fill warning, the configs and the 200-epoch query
-network's parameter count."""
+levels, the queue-length check and its late-fill warning, the configs
+and the 200-epoch query network's parameter count."""
 import copy
 import logging
 import os.path as osp
@@ -266,10 +266,23 @@ def test_a_queue_that_fills_late_in_the_run_is_one_warning(monkeypatch):
         runner.iter, runner.max_iters = it, total
         qhook.QueueLengthCheckHook().before_train(runner)
         assert said == []
-    # no queue length fits: train longer
+    # under 10 iterations no queue length fits: the length that would
     msg = qhook.late_fill_message(64, 4, 0, 5)
     assert "after 16 iterations, past the run's 5" in msg
-    assert msg.endswith('train longer to fill it within 10% of the run')
+    assert msg.endswith('train for at least 160 iterations to fill it '
+                        'within 10% of the run')
+    # the global batch counts every process's keys
+    monkeypatch.setattr(qhook, 'get_world_size', lambda: 2)
+    said.clear()
+    runner.iter, runner.max_iters = 0, 20
+    qhook.QueueLengthCheckHook().before_train(runner)
+    assert 'after 8 of the run\'s 20 iterations at global batch 8' in \
+        said[0][1]
+    # a model without a queue is checked, not warned
+    said.clear()
+    runner.model = SimpleNamespace(check_global_batch=lambda n: None)
+    qhook.QueueLengthCheckHook().before_train(runner)
+    assert said == []
 
 
 def test_wrong_inputs_are_clear_errors():

@@ -28,24 +28,28 @@ def late_fill_message(queue_len: int, global_batch: int, start_iter: int,
     ``LATE_FILL_SHARE`` of a ``max_iters``-iteration run; else ``None``.
 
     Until it fills, part of every step's negatives are those random
-    vectors. Real keys share a direction that random vectors lack, so a
-    query can match its key better than those negatives without telling
-    objects apart (docs/mini_world.md, InsLoc).
+    vectors. They lack the direction all real keys share, so the loss can
+    fall without the network learning to tell objects apart
+    (docs/mini_world.md, InsLoc). A run that loads weights with a full
+    queue (``load_from``, not a resume) still starts at iteration 0 and is
+    warned all the same.
     """
     fill = math.ceil(queue_len / global_batch)
     if start_iter >= fill or fill <= LATE_FILL_SHARE * max_iters:
         return None
     fits = int(LATE_FILL_SHARE * max_iters) * global_batch
     fix = (f'set model.queue_len <= {fits}' if fits >= global_batch else
-           'train longer')
+           f'train for at least {math.ceil(fill / LATE_FILL_SHARE)} '
+           'iterations')
     when = (f'only after {fill} of the run\'s {max_iters} iterations'
             if fill <= max_iters else
             f'after {fill} iterations, past the run\'s {max_iters}')
     return (f'the queue (queue_len={queue_len}) fills with real keys {when} '
             f'at global batch {global_batch}; until then part of the '
-            'negatives are random vectors, which a query can beat by the '
-            'direction all real keys share without telling objects apart; '
-            f'{fix} to fill it within {LATE_FILL_SHARE:.0%} of the run')
+            'negatives are random vectors, which lack the direction all '
+            'real keys share, so the loss can fall without the network '
+            f'learning to tell objects apart; {fix} to fill it within '
+            f'{LATE_FILL_SHARE:.0%} of the run')
 
 
 @HOOKS.register_module()
@@ -76,8 +80,9 @@ class QueueLengthCheckHook(Hook):
             check(global_batch)
         except ValueError as e:
             raise QueueTooShortError(str(e)) from None
-        msg = late_fill_message(model.queue.length, global_batch,
-                                runner.iter, runner.max_iters)
+        queue = getattr(model, 'queue', None)
+        msg = queue is not None and late_fill_message(
+            queue.length, global_batch, runner.iter, runner.max_iters)
         if msg:
             print_log(f'{type(model).__name__}: {msg}', logger='current',
                       level=logging.WARNING)
