@@ -81,8 +81,10 @@ class QueueLengthCheckHook(Hook):
         except ValueError as e:
             raise QueueTooShortError(str(e)) from None
         queue = getattr(model, 'queue', None)
-        msg = queue is not None and late_fill_message(
-            queue.length, global_batch, runner.iter, runner.max_iters)
+        if queue is None:
+            return
+        msg = late_fill_message(queue.length, global_batch, runner.iter,
+                                runner.max_iters)
         if msg:
             print_log(f'{type(model).__name__}: {msg}', logger='current',
                       level=logging.WARNING)
