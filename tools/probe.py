@@ -12,7 +12,9 @@ The network is frozen (eval-mode BN). Every ground-truth box of the
 annotation files (crowd and boxes under --min-size px left out) becomes a
 feature vector: RoIAlign at its FPN level through the pretrained 4conv1fc
 head (``head``) and the backbone's C5 averaged in the box (``c5``); C4
-models: RoIAlign on C4 -> res5 -> average pool (``head``). The bank boxes
+models: RoIAlign on C4 -> res5 -> average pool (``head``). --stages adds
+the box's FPN features before the head (``fpn``) and C4, C3, C2, each
+averaged in the box (FPN models): where a change comes from. The bank boxes
 (--bank-ann) classify the query boxes (--ann) by a weighted k-NN (cosine,
 k, weights exp(cos / T)); without a bank, leave-one-out on the query set.
 Prints top-1 accuracy, mean per-class accuracy (classes with >= 5 query
@@ -69,6 +71,9 @@ def parse_args(argv=None):
     p.add_argument('--draw-seed', type=int, default=0)
     p.add_argument('--recompute-bn', action='store_true',
                    help='recompute BN statistics on the bank images first')
+    p.add_argument('--stages', action='store_true',
+                   help='also probe the FPN features before the head (fpn) '
+                   'and C4, C3, C2, each averaged in the box (FPN models)')
     p.add_argument('--out', help='few-label mode: write every draw (JSON)')
     return p.parse_args(argv)
 
@@ -102,7 +107,7 @@ def main(argv=None) -> int:
             bank_img_dir=args.bank_images, classes=args.classes,
             min_size=args.min_size, scale=args.scale)
         net = load_probe_net(args.model, args.random, args.seed,
-                             args.device)
+                             args.device, args.stages)
     except DatasetConfigError as e:
         print(f'error: {dataset_error_message(e)}', file=sys.stderr)
         return 2

@@ -3,7 +3,10 @@ the box probe's network, shared by ``tools/probe.py`` and the val loop.
 
 FPN models (SoCo, SoCo*, InsLoc): each box is pooled (RoIAlign 7x7) on its
 FPN level (SoCo's size rule) and run through the pretrained 4conv1fc head
-(``head``), and the backbone's C5 is average-pooled in the box (``c5``). C4
+(``head``), and the backbone's C5 is average-pooled in the box (``c5``).
+With ``stages`` set the box's FPN features before the head (``fpn``) and
+C4, C3, C2 (``c4``, ``c3``, ``c2``) are added, average-pooled the same way,
+to see which part of the network a change of the probe comes from. C4
 models (SoCoC4, InsLocC4): RoIAlign 14x14 on C4 -> res5 -> average pool
 (``head``). The pooling, level rule included, is a ``BoxRoIExtractor``: the
 model's own, or for an export one with SoCo's rule; nothing here trains, and
@@ -58,7 +61,11 @@ class ProbeNet(nn.Module):
         self.backbone, self.roi_extractor = backbone, roi_extractor
         self.neck, self.bbox_head = neck, bbox_head
         self.shared_head = shared_head
-        self.c5_pooler = BoxRoIExtractor(output_size=7, strides=(32, ))
+        self.stages = False  # FPN models: True adds fpn, c4, c3, c2
+        # C2..C5, one pooler each: the box on that stage alone
+        self.stage_poolers = nn.ModuleList(
+            BoxRoIExtractor(output_size=7, strides=(s, ))
+            for s in (4, 8, 16, 32))
         self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1),
                              persistent=False)
         self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1),
@@ -71,7 +78,10 @@ class ProbeNet(nn.Module):
 
     @property
     def feature_names(self) -> List[str]:
-        return ['head'] if self.is_c4 else ['head', 'c5']
+        if self.is_c4:
+            return ['head']
+        return ['head', 'c5'] + (['fpn', 'c4', 'c3', 'c2'] if self.stages
+                                 else [])
 
     # -------------------------------------------------------- builders
     @classmethod
@@ -145,9 +155,15 @@ class ProbeNet(nn.Module):
             return dict(head=res5.mean((2, 3)).float().cpu())
         stages = self.backbone(x)
         feats = self.neck(stages)[:self.roi_extractor.num_levels]
-        head = self.bbox_head(self.roi_extractor(feats, rois))
-        c5 = self.c5_pooler([stages[-1]], rois).mean((2, 3))
-        return dict(head=head.float().cpu(), c5=c5.float().cpu())
+        pooled = self.roi_extractor(feats, rois)
+        out = dict(head=self.bbox_head(pooled))
+        out['c5'] = self.stage_poolers[3]([stages[-1]], rois).mean((2, 3))
+        if self.stages:
+            out['fpn'] = pooled.mean((2, 3))
+            for i in (2, 1, 0):
+                out[f'c{i + 2}'] = self.stage_poolers[i](
+                    [stages[i]], rois).mean((2, 3))
+        return {k: v.float().cpu() for k, v in out.items()}
 
     def probe_batch(self, data_batch: dict) -> List[dict]:
         """A collated batch of ``BoxProbeDataset`` items (``inputs``: uint8

@@ -34,13 +34,20 @@ def fmt_ci(c: Sequence[float], pairs: Optional[int] = None) -> str:
 
 def probe_table(results: Dict[str, list], shots: Sequence[int]) -> str:
     """Mean +- std top-1 (%) over the runs of each initialisation, per
-    feature (head, c5), classifier (knn, logreg) and shots (0: all)."""
+    feature (those in the rows, in their order: head, c5, ...),
+    classifier (knn, logreg; those in the rows) and shots (0: all)."""
     lines = ['| init | feature | classifier | ' + ' | '.join(
         f'{n or "all"} labels' for n in shots) + ' |',
         '|---' * (3 + len(shots)) + '|']
     for init, runs in results.items():
-        for feat in ('head', 'c5'):
+        settings = {(r['feature'], r['classifier'])
+                    for run in runs for r in run['rows']}
+        feats = dict.fromkeys(r['feature'] for run in runs
+                              for r in run['rows'])
+        for feat in feats:
             for clf in ('knn', 'logreg'):
+                if (feat, clf) not in settings:
+                    continue
                 cells = []
                 for n in shots:
                     acc = [a for r in runs

@@ -47,10 +47,11 @@ def model_from_config(config: str, seed: int = 0):
 
 
 def load_probe_net(path: str, random_init: bool = False, seed: int = 0,
-                   device: str = 'cpu') -> ProbeNet:
+                   device: str = 'cpu', stages: bool = False) -> ProbeNet:
     """``path``: a pretraining checkpoint (SoCo, SoCo*, SoCoC4, InsLoc,
     InsLocC4), an export of one (tools/export_weights.py, mmdet format), or
-    with ``random_init`` a pretraining config."""
+    with ``random_init`` a pretraining config. ``stages``: also the FPN's
+    and C2-C4's box features (FPN models only)."""
     from mmsoco.transfer import ExportError, load_export
     if path.endswith('.py'):
         if not random_init:
@@ -73,6 +74,11 @@ def load_probe_net(path: str, random_init: bool = False, seed: int = 0,
                 f'{path}: cannot rebuild its network for the probe '
                 f'({type(e).__name__}: {str(e).splitlines()[0][:160]})'
             ) from None
+    if stages:
+        if net.is_c4:
+            raise ProbeInputError(f'{path}: --stages needs an FPN model; '
+                                  'this one is C4 (drop --stages)')
+        net.stages = True
     return net.to(device)
 
 
@@ -104,8 +110,9 @@ def summary_line(metrics: Dict[str, float],
     """One line: top-1 / mean per-class accuracy / mean cosine per feature,
     the majority-class baseline and the box counts."""
     parts = []
-    for feat in ('head', 'c5'):
-        if f'{feat}_top1' in metrics:
+    for key in metrics:
+        feat = key[:-len('_top1')]
+        if key.endswith('_top1') and feat != 'majority':
             parts.append(f'{feat} top1 {metrics[feat + "_top1"]:.3f} '
                          f'mean-class {metrics[feat + "_mean_acc"]:.3f} '
                          f'cos {metrics[feat + "_mean_cos"]:.2f}')

@@ -152,6 +152,57 @@ def test_export_rebuilds_the_online_network(kind, tmp_path):
     assert want['head'].shape[0] == 3
 
 
+def test_stage_features_pool_each_part_of_the_network(tmp_path):
+    """--stages: the FPN's pooled box features (the head's input) and
+    C4-C2, each the box's average on that map; head and c5 unchanged, the
+    same from the checkpoint and its export; a C4 model refuses it."""
+    from mmsoco.models.utils import boxes_to_rois
+    from mmsoco.transfer import export_checkpoint, save_export
+    model = build_model(tiny_soco_cfg())
+    perturb_(model)
+    ckpt = str(tmp_path / 'iter_1.pth')
+    save_checkpoint(model, ckpt, tiny_soco_cfg())
+    out = str(tmp_path / 'mmdet.pth')
+    save_export(export_checkpoint(ckpt), out)
+    img = torch.randint(0, 256, (3, 64, 96), dtype=torch.uint8)
+    boxes = torch.tensor([[0., 0., 96., 64.], [8., 8., 40., 56.]])
+    plain = ProbeNet.from_model(model)(img, boxes)
+    net = ProbeNet.from_model(model)
+    net.stages = True
+    assert net.feature_names == ['head', 'c5', 'fpn', 'c4', 'c3', 'c2']
+    got = net(img, boxes)
+    assert list(got) == net.feature_names
+    for name in plain:
+        torch.testing.assert_close(got[name], plain[name])
+    # each stage's map at its own stride; fpn is the head's input
+    from mmsoco.evaluation.probe_net import eval_mode
+    from mmsoco.models.roi_extractors import BoxRoIExtractor
+    rois = boxes_to_rois(boxes[None])
+    x = (img[None].float() - net.mean) / net.std
+    with eval_mode(model):
+        c = model.backbone(x)
+        for i, name in enumerate(('c2', 'c3', 'c4', 'c5')):
+            pool = BoxRoIExtractor(output_size=7, strides=(4 * 2**i, ))
+            assert got[name].shape == (2, c[i].shape[1])
+            torch.testing.assert_close(
+                got[name], pool([c[i]], rois).mean((2, 3)))
+        fpn = model.neck(c)[:model.roi_extractor.num_levels]
+        pooled = model.roi_extractor(fpn, rois)
+        head = model.bbox_head(pooled)
+    torch.testing.assert_close(got['fpn'], pooled.mean((2, 3)))
+    torch.testing.assert_close(got['head'], head)
+    for path in (ckpt, out):
+        again = load_probe_net(path, stages=True)(img, boxes)
+        assert list(again) == net.feature_names
+        for name in got:
+            torch.testing.assert_close(again[name], got[name])
+    c4 = str(tmp_path / 'c4.pth')
+    save_checkpoint(build_model(tiny_insloc_cfg(c4=True)), c4)
+    from mmsoco.evaluation import ProbeInputError
+    with pytest.raises(ProbeInputError, match='--stages needs an FPN'):
+        load_probe_net(c4, stages=True)
+
+
 # ------------------------------------------------------------ CLI
 def run_cli(argv, capsys):
     from tools.probe import main
@@ -177,6 +228,14 @@ def test_cli_on_a_tiny_checkpoint(probe_set, tmp_path, capsys):
     last = out[-1]
     assert last.startswith('probe tiny.pth: head top1 ')
     assert f'{metrics["head_top1"]:.3f}' in last and 'bank boxes' in last
+    assert ' fpn ' not in last
+    # --stages: every part's feature, head first, in the summary line
+    rc, out, err = run_cli(argv + ['--stages'], capsys)
+    assert rc == 0, err
+    staged = json.loads(out[-2])
+    assert staged['head_top1'] == metrics['head_top1']
+    assert [p.split(' top1')[0] for p in out[-1].split(': ', 1)[1]
+            .split(' | ')[:6]] == ['head', 'c5', 'fpn', 'c4', 'c3', 'c2']
     # leave-one-out without a bank, random init from a config
     cfg = str(tmp_path / 'tiny_cfg.py')
     Config(dict(model=tiny_soco_cfg())).dump(cfg)

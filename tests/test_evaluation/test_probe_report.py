@@ -30,6 +30,17 @@ def test_accuracies_in_draw_order_and_the_table():
         ['head', 'knn'], ['head', 'logreg'], ['c5', 'knn'], ['c5', 'logreg']]
 
 
+def test_the_table_lists_the_features_the_rows_hold():
+    """tools/probe.py --stages adds features: the table follows the rows
+    (fpn and c2 here, k-NN only), in their order."""
+    run = dict(rows=[dict(feature=f, classifier='knn', shots=5, draw=0,
+                          top1=0.5) for f in ('head', 'fpn', 'c2')])
+    table = probe_table({'soco': [run]}, (5, )).splitlines()
+    assert [r.split(' | ')[1:3] for r in table[2:]] == [
+        ['head', 'knn'], ['fpn', 'knn'], ['c2', 'knn']]
+    assert table[2] == '| soco | head | knn | 50.0 +- 0.0 |'
+
+
 def test_ci_in_points():
     a, b = [0.5, 0.6, 0.7], [0.4, 0.5, 0.6]
     mean, lo, hi = ci_points(a, b)
