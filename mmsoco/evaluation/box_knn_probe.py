@@ -19,7 +19,8 @@ class BoxKNNProbe(BaseMetric):
     boxes every query box is classified by the other query boxes
     (leave-one-out).
 
-    Metrics, per feature name (``head``, and ``c5`` for FPN models):
+    Metrics, per feature name (``head``; ``c5`` for FPN models, and with
+    the net's ``stages`` ``fpn``, ``c4``, ``c3``, ``c2``):
     ``{name}_top1``, ``{name}_mean_acc`` (mean over the classes with at least
     ``min_per_class`` query boxes), ``{name}_mean_cos`` (mean cosine between
     two query boxes: close to 1 = collapsed features); and

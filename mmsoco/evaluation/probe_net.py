@@ -44,8 +44,9 @@ def eval_mode(module: nn.Module):
 
 class ProbeNet(nn.Module):
     """Backbone (+ FPN ``neck`` + ``bbox_head``, or + res5 ``shared_head``)
-    -> box features ``{'head': (K, D), 'c5': (K, D5)}`` (C4: ``head``
-    only). Build with :meth:`from_model` or :meth:`from_export`."""
+    -> box features ``{'head': (K, D), 'c5': (K, D5)}`` (with
+    ``stages``: also ``fpn``, ``c4``, ``c3``, ``c2``; C4: ``head`` only).
+    Build with :meth:`from_model` or :meth:`from_export`."""
 
     def __init__(self, backbone: nn.Module, roi_extractor: nn.Module,
                  neck: Optional[nn.Module] = None,

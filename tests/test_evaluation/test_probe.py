@@ -236,6 +236,17 @@ def test_cli_on_a_tiny_checkpoint(probe_set, tmp_path, capsys):
     assert staged['head_top1'] == metrics['head_top1']
     assert [p.split(' top1')[0] for p in out[-1].split(': ', 1)[1]
             .split(' | ')[:6]] == ['head', 'c5', 'fpn', 'c4', 'c3', 'c2']
+    # few-label mode writes every part's rows and mean cosine
+    draws = str(tmp_path / 'draws.json')
+    rc, out, err = run_cli(argv + ['--stages', '--shots', '1', '0',
+                                   '--draws', '2', '--out', draws], capsys)
+    assert rc == 0, err
+    written = json.loads(open(draws).read())
+    parts = ['head', 'c5', 'fpn', 'c4', 'c3', 'c2']
+    assert list(written['mean_cos']) == parts
+    assert {(r['feature'], r['classifier'], r['shots'])
+            for r in written['rows']} == {
+        (f, c, n) for f in parts for c in ('knn', 'logreg') for n in (1, 0)}
     # leave-one-out without a bank, random init from a config
     cfg = str(tmp_path / 'tiny_cfg.py')
     Config(dict(model=tiny_soco_cfg())).dump(cfg)
