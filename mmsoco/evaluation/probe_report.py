@@ -40,11 +40,9 @@ def probe_table(results: Dict[str, list], shots: Sequence[int]) -> str:
         f'{n or "all"} labels' for n in shots) + ' |',
         '|---' * (3 + len(shots)) + '|']
     for init, runs in results.items():
-        settings = {(r['feature'], r['classifier'])
-                    for run in runs for r in run['rows']}
-        feats = dict.fromkeys(r['feature'] for run in runs
-                              for r in run['rows'])
-        for feat in feats:
+        settings = dict.fromkeys((r['feature'], r['classifier'])
+                                 for run in runs for r in run['rows'])
+        for feat in dict.fromkeys(f for f, _ in settings):
             for clf in ('knn', 'logreg'):
                 if (feat, clf) not in settings:
                     continue
